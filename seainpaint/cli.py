@@ -1,0 +1,258 @@
+"""The ``seainpaint`` command line.
+
+Each command is a thin wrapper around the Python API; errors from seainpaint are printed
+as one clear line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from .errors import SeainpaintError
+
+app = typer.Typer(
+    name="seainpaint",
+    help="Unsupervised spatiotemporal inpainting of cloud-occluded satellite fields.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn seainpaint errors into a one-line message and exit status 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (SeainpaintError, FileNotFoundError) as err:
+            typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
+            raise typer.Exit(code=2) from None
+
+    return wrapper
+
+
+# ---------------------------------------------------------------- foundation commands
+
+
+@app.command()
+@friendly_errors
+def demo(
+    output_dir: Path = typer.Option(Path("seainpaint_demo"), "--output-dir", "-o"),
+    quick: bool = typer.Option(False, help="Smaller sizes, for a smoke test."),
+    seed: int = typer.Option(0),
+) -> None:
+    """Run the whole chain offline: occlude, fill with DINEOF, write NetCDF and a figure."""
+    from .demo import run_demo
+
+    run_demo(output_dir, quick=quick, seed=seed)
+
+
+@app.command()
+@friendly_errors
+def fill(
+    input: Path = typer.Argument(..., help="NetCDF file or Zarr store with NaN gaps."),
+    output: Path = typer.Option(..., "--output", "-o", help="NetCDF file to write."),
+    method: str = typer.Option("dineof", help="Baseline name, or use --model."),
+    model: Path | None = typer.Option(None, help="Directory of a trained model."),
+    variable: str | None = typer.Option(None, "--variable", "-v"),
+    overwrite: bool = typer.Option(False, help="Replace OUTPUT if it exists."),
+) -> None:
+    """Fill the gaps of INPUT and write a CF-compliant NetCDF product."""
+    from .errors import OutputExistsError
+    from .filling import fill as fill_field
+    from .io.netcdf import to_netcdf
+    from .io.stores import open_field
+
+    if output.exists() and not overwrite:
+        raise OutputExistsError(f"{output} exists; pass --overwrite to replace it")
+    obs = open_field(input, variable)
+    if model is not None:
+        from .model import InpaintModel
+
+        filler: Any = InpaintModel.load(model)
+    else:
+        filler = method
+        obs = obs.load()
+    filled = fill_field(obs, filler)
+    to_netcdf(filled, output, overwrite=overwrite, source=f"seainpaint fill of {input.name}")
+    typer.echo(f"wrote {output}")
+
+
+# ---------------------------------------------------------------- data commands (issue 3)
+
+
+@app.command("fetch-lwp")
+@friendly_errors
+def fetch_lwp(
+    path: Path = typer.Argument(
+        ..., help="PyCLES run folder (Output.*), its parent, or its Visualization/."
+    ),
+    output: Path = typer.Option(..., "--output", "-o", help="Zarr store to write."),
+    source: str = typer.Option("pickles", help="'pickles' (Visualization) or 'fields' (3-D ql)."),
+    t_min: float | None = typer.Option(None, "--t-min", help="Keep simulation times >= this (s)."),
+    t_max: float | None = typer.Option(None, "--t-max", help="Keep simulation times <= this (s)."),
+    overwrite: bool = typer.Option(False, help="Replace OUTPUT if it exists."),
+) -> None:
+    """Read the liquid water path of a PyCLES run and write it to a Zarr store (g m-2)."""
+    from .io.pycles import open_lwp, write_lwp_zarr
+
+    lwp = open_lwp(path, source=source, t_min=t_min, t_max=t_max)
+    write_lwp_zarr(lwp, output, overwrite=overwrite)
+    t = lwp["time"].values
+    typer.echo(
+        f"wrote {output}: lwp {dict(lwp.sizes)} g m-2, t = {t[0]:g}..{t[-1]:g} s, "
+        f"mean {float(lwp.mean()):.1f} g m-2"
+    )
+
+
+@app.command("fetch-sst")
+@friendly_errors
+def fetch_sst(
+    region: str = typer.Option(..., help="S,N,W,E in degrees, e.g. 20,25.25,-40,-34.75"),
+    start: str = typer.Option(..., help="First time, YYYY-MM-DD[THH:MM] (UTC)."),
+    end: str = typer.Option(..., help="Last time; a date alone includes the whole day."),
+    output: Path = typer.Option(..., "--output", "-o", help="Zarr store (resumed if present)."),
+    dataset_id: str = typer.Option(
+        "cmems_mod_glo_phy_anfc_0.083deg_PT1H-m", help="Copernicus Marine dataset id."
+    ),
+    variable: str = typer.Option("thetao", help="Variable; its surface level is kept."),
+    chunk: str = typer.Option("month", help="Time fetched at once: day, week, month, year."),
+    overwrite: bool = typer.Option(False, help="Rebuild OUTPUT instead of resuming it."),
+    check_network: bool = typer.Option(True, help="Fail fast when offline."),
+) -> None:
+    """Fetch hourly surface temperature from Copernicus Marine into a Zarr store."""
+    from .io.copernicus import fetch_sst as _fetch_sst
+
+    store = _fetch_sst(
+        region, start, end, output, dataset_id=dataset_id, variable=variable, chunk=chunk,
+        overwrite=overwrite, check_network=check_network,
+    )
+    import xarray as xr
+
+    with xr.open_zarr(store) as ds:
+        t = ds["time"].values
+        typer.echo(f"{store}: {variable} {dict(ds[variable].sizes)}, {t[0]} .. {t[-1]}")
+
+
+@app.command("recipe")
+@friendly_errors
+def recipe(
+    name: str | None = typer.Argument(None, help="Recipe name (see --list) or a .toml file."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Store to write."),
+    input: Path | None = typer.Option(None, "--input", "-i", help="Data to read instead."),
+    list_: bool = typer.Option(False, "--list", help="List the known recipes."),
+    overwrite: bool = typer.Option(False, help="Replace OUTPUT (SST stores are resumed)."),
+) -> None:
+    """Build one of the paper's datasets from its recipe in data_recipes/."""
+    from .io.recipes import build, list_recipes, load_recipe
+
+    if list_ or name is None:
+        for key, path in list_recipes().items():
+            r = load_recipe(path)
+            net = " [network]" if r.needs_network else ""
+            typer.echo(f"{key:12s} {r.kind:6s}{net} {r.description}")
+        return
+    result = build(name, output, overwrite=overwrite, input=input)
+    typer.echo(f"wrote {result['store']}: {result['sizes']}")
+    for thr, cover in result.get("cover", {}).items():
+        typer.echo(f"  threshold {thr:g} g m-2: mean cloud cover {cover:.3f}")
+    if "split" in result:
+        typer.echo(f"  split: {result['split']}")
+
+
+# ---------------------------------------------------------------- model commands (issue 4)
+
+
+@app.command()
+@friendly_errors
+def train(
+    store: Path = typer.Argument(..., help="Zarr store or NetCDF file of cloudy observations."),
+    output: Path = typer.Option(..., "--output", "-o", help="Model directory to write."),
+    variable: str | None = typer.Option(None, "--variable", "-v"),
+    max_minutes: float | None = typer.Option(None, help="Training time budget."),
+    steps: int | None = typer.Option(None, help="Total optimizer steps."),
+    epochs: float | None = typer.Option(None, help="Passes over the data's windows."),
+    arch: str = typer.Option("fast", help="Generator architecture: fast or paper."),
+    variant: str = typer.Option("spatiotemporal", help="spatiotemporal, static or recurrent."),
+    process: str | None = typer.Option(None, help="Occlusion process as JSON."),
+    lwp: Path | None = typer.Option(None, help="LWP store for a Cloud process."),
+    threshold: float | None = typer.Option(None, help="Cloud LWP threshold (g m-2)."),
+    recon_weight: float = typer.Option(0.0, help="Self-supervised reconstruction weight."),
+    window: int = typer.Option(24, help="Frames per training sequence."),
+    patch: int = typer.Option(64, help="Spatial patch size."),
+    batch_size: int = typer.Option(4),
+    base: int | None = typer.Option(None, help="Generator base channels (arch default)."),
+    seed: int = typer.Option(0),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    checkpoint_dir: Path | None = typer.Option(
+        None, help="Checkpoints (default: OUTPUT.checkpoints next to OUTPUT)."
+    ),
+    resume: bool = typer.Option(False, help="Continue from the last checkpoint."),
+    overwrite: bool = typer.Option(False, help="Replace OUTPUT if it exists."),
+) -> None:
+    """Train the inpainting GAN on STORE (unsupervised) and save the model to OUTPUT."""
+    from .training import run_train_command
+
+    run_train_command(
+        store, output, variable=variable, max_minutes=max_minutes, steps=steps, epochs=epochs,
+        arch=arch, variant=variant, process=process, lwp=lwp, threshold=threshold,
+        recon_weight=recon_weight, window=window, patch=patch, batch_size=batch_size,
+        base=base, seed=seed, device=device, checkpoint_dir=checkpoint_dir, resume=resume,
+        overwrite=overwrite, echo=typer.echo,
+    )
+
+
+# ---------------------------------------------------------------- evaluation commands (issue 5)
+
+
+@app.command()
+@friendly_errors
+def evaluate(
+    truth: Path = typer.Argument(..., help="Complete field (NetCDF file or Zarr store)."),
+    observed: Path = typer.Argument(..., help="The observation with NaN gaps the methods saw."),
+    filled: list[Path] = typer.Argument(..., help="One or more filled fields to score."),
+    variable: str | None = typer.Option(None, "--variable", "-v", help="Variable name."),
+    names: str | None = typer.Option(None, help="Comma-separated method names."),
+    format: str = typer.Option("table", "--format", "-f", help="table, csv, markdown or json."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the table here."),
+    sequence_length: int = typer.Option(24, help="Frames per sequence (mean ± std over them)."),
+    no_fid: bool = typer.Option(False, "--no-fid", help="Skip FID and FVD."),
+    overwrite: bool = typer.Option(False, help="Replace OUTPUT if it exists."),
+) -> None:
+    """Score FILLED fields against TRUTH on the gaps of OBSERVED (MAE, RMSE, bias, FID, FVD)."""
+    from .errors import SeainpaintError
+    from .evaluation import FORMATS, open_field, print_table, render_table, write_table
+    from .evaluation import evaluate as run_evaluate
+
+    fmt = format.lower()
+    if fmt not in FORMATS:
+        raise SeainpaintError(f"unknown --format {format!r}; choose one of {', '.join(FORMATS)}")
+    method_names = [n.strip() for n in names.split(",")] if names else [p.stem for p in filled]
+    if len(method_names) != len(filled):
+        raise SeainpaintError(f"--names gives {len(method_names)} names for {len(filled)} files")
+    fields = [open_field(p, variable) for p in filled]
+    table = run_evaluate(
+        open_field(truth, variable),
+        open_field(observed, variable),
+        fields,
+        names=method_names,
+        sequence_length=sequence_length,
+        features=False if no_fid else None,
+    )
+    if output is not None:
+        path = write_table(table, output, None if fmt == "table" else fmt, overwrite=overwrite)
+        typer.echo(f"wrote {path}", err=True)
+    if fmt == "table":
+        print_table(table)
+    elif output is None:
+        typer.echo(render_table(table, fmt), nl=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,40 @@
+"""Neural networks of the inpainting GAN: generator phi, discriminators Df and Ds.
+
+>>> from seainpaint.nn import build_generator, compose
+>>> phi = build_generator({"arch": "fast", "channels": 1})
+"""
+
+from __future__ import annotations
+
+from .discriminators import (
+    build_frame_discriminator,
+    build_sequence_discriminator,
+    discriminator_config,
+)
+from .generator import build_generator, compose, generator_config, inference_copy
+from .layers import (
+    ConfigError,
+    ConvGRUCell,
+    SelfAttention2d,
+    count_flops,
+    init_weights,
+    is_spectral_normed,
+    plain_state_dict,
+)
+
+__all__ = [
+    "ConfigError",
+    "ConvGRUCell",
+    "SelfAttention2d",
+    "build_frame_discriminator",
+    "build_generator",
+    "build_sequence_discriminator",
+    "compose",
+    "count_flops",
+    "discriminator_config",
+    "generator_config",
+    "inference_copy",
+    "init_weights",
+    "is_spectral_normed",
+    "plain_state_dict",
+]

@@ -1,0 +1,341 @@
+"""The generator phi and the masked composition G(y) = phi(y)(1 - m) + y m.
+
+``build_generator(config)`` returns a module called as ``phi = net(y, m)`` with
+
+- ``y`` : ``(B, C, T, H, W)`` normalised field, occluded pixels set to the constant c;
+- ``m`` : ``(B, 1, T, H, W)`` float, 1 = observed;
+- ``phi`` : ``(B, C, T, H, W)`` through tanh.
+
+The mask is fed as an extra input channel. Any ``T >= 1`` and any ``H, W`` work: the
+frame is padded at its bottom and right edges (replicating the border) to the multiple
+the downsampling needs (``net.multiple``, 8 for "fast") and the output is cropped back.
+
+Architectures (``config["arch"]``)
+----------------------------------
+``"fast"`` (default)
+    An encoder/decoder designed for CPUs and GPUs: a 3x3 stem at full resolution, three
+    stride-2 downsamplings in space (channels ``base, 2 base, 4 base, 4 base``), a
+    residual (2+1)-D block (spatial 3x3 conv on the frames + temporal conv of kernel 3
+    with replicated ends) at 1/2 and 1/4 resolution, and at 1/8 two such blocks (the
+    second with temporal dilation 2) around a per-frame spatial self-attention. The
+    decoder reduces channels with 1x1 convs at low resolution, upsamples (nearest), adds
+    the encoder's features (skip connections) and refines with one (2+1)-D conv per level;
+    batch norm, ReLU, a 3x3 head and tanh. Default ``base = 16``. Time is never
+    downsampled; the temporal receptive field is +-12 frames.
+``"paper"``
+    Appendix B, Table 5a: 3-D ResNet blocks (kernel 3, stride 1)
+    ``C_img+1 -> C_b -> 16 C_b -> 16 C_b | -> 8 C_b -> 4 C_b -> 2 C_b``, spatial
+    self-attention (``2 C_b``), ResNet ``2 C_b -> C_b``, batch norm, ReLU, 3-D conv
+    ``C_b -> C_img``, tanh; default ``C_b = 32``. Table 5a lists the batch norm of row 9
+    with ``2 C_b`` channels although row 8 outputs ``C_b`` and row 10 takes ``C_b``: the
+    batch norm is applied to the ``C_b`` channels row 8 produces. The ``+1`` input channel
+    is the mask. No downsampling: attention runs at full resolution (keys and values
+    max-pooled 2x2, as in SAGAN).
+
+Variants (``config["variant"]``)
+--------------------------------
+``"spatiotemporal"`` (default)
+    As above.
+``"static"``
+    The same network with every temporal kernel set to 1: frames are processed
+    independently (time folded into the batch), a 2-D generator.
+``"recurrent"`` (appendix C)
+    Encoder per frame, a ConvGRU at the bottleneck (the layer with the most channels)
+    running forward in time, decoder per frame: the output at ``t`` depends on
+    ``y[:t+1]`` only (in eval mode; batch-norm statistics couple frames in training).
+
+FLOPs per 64x64 frame
+---------------------
+Counted with :func:`seainpaint.nn.count_flops` (``FlopCounterMode``; a multiply-add is
+2 FLOPs) on one channel, divided by the number of frames (30 for "fast", 3 for "paper";
+the count is linear in ``T``):
+
+=====  ==============  ====  ===========  ==========
+arch   variant         base  GFLOP/frame  parameters
+=====  ==============  ====  ===========  ==========
+fast   spatiotemporal  16    0.226        0.46 M
+fast   static          16    0.182        0.36 M
+fast   recurrent       16    0.210        0.58 M
+paper  spatiotemporal  32    237.5        29.0 M
+paper  static          32    80.4         9.8 M
+paper  recurrent       32    196.4        23.9 M
+=====  ==============  ====  ===========  ==========
+
+The paper's architecture runs 16 C_b = 512 channels of 3x3x3 convolutions at full
+resolution: about 1000 times the work of "fast" per frame.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .layers import (
+    Block2p1d,
+    ConfigError,
+    Conv2p1d,
+    ConvGRUCell,
+    ResBlock3d,
+    SelfAttention2d,
+    batch_norm,
+    conv2d,
+    conv3d,
+    fold_time,
+    plain_state_dict,
+    unfold_time,
+)
+
+ARCHS = ("fast", "paper")
+VARIANTS = ("spatiotemporal", "static", "recurrent")
+DEFAULT_BASE = {"fast": 16, "paper": 32}
+
+
+def compose(phi: torch.Tensor, y: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+    """The paper's G(y) = phi(y) (1 - m) + y m: observed pixels pass through unchanged."""
+    return phi * (1 - m) + y * m
+
+
+def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Complete a generator configuration with its defaults and check it.
+
+    Keys: ``arch`` ("fast" | "paper"), ``variant`` ("spatiotemporal" | "static" |
+    "recurrent"), ``channels`` (C_img, default 1), ``base`` (C_base; 16 fast, 32 paper),
+    ``spectral_norm`` (True), ``attention`` (True), ``temporal_kernel`` (3, fast only).
+
+    Raises
+    ------
+    ConfigError
+        Unknown keys or values.
+    """
+    cfg = dict(config or {})
+    known = {"arch", "variant", "channels", "base", "spectral_norm", "attention",
+             "temporal_kernel"}
+    unknown = sorted(set(cfg) - known)
+    if unknown:
+        raise ConfigError(f"unknown generator config keys {unknown}; known: {sorted(known)}")
+    arch = cfg.setdefault("arch", "fast")
+    if arch not in ARCHS:
+        raise ConfigError(f"unknown generator arch {arch!r}; choose one of {ARCHS}")
+    variant = cfg.setdefault("variant", "spatiotemporal")
+    if variant not in VARIANTS:
+        raise ConfigError(f"unknown generator variant {variant!r}; choose one of {VARIANTS}")
+    cfg.setdefault("channels", 1)
+    cfg.setdefault("base", DEFAULT_BASE[arch])
+    cfg.setdefault("spectral_norm", True)
+    cfg.setdefault("attention", True)
+    cfg.setdefault("temporal_kernel", 3)
+    for key in ("channels", "base", "temporal_kernel"):
+        value = cfg[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"generator config {key!r} must be a positive int, got {value!r}")
+    if cfg["temporal_kernel"] % 2 == 0:
+        raise ConfigError(f"temporal_kernel must be odd, got {cfg['temporal_kernel']}")
+    return cfg
+
+
+class Generator(nn.Module):
+    """Base class: pads frames, concatenates the mask, crops and applies tanh."""
+
+    takes_mask = True
+    multiple = 1  # frames are padded to a multiple of this
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__()
+        self.config = config
+
+    def forward(self, y: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+        if y.dim() != 5 or m.dim() != 5 or m.shape[1] != 1 or y.shape[2:] != m.shape[2:]:
+            raise ConfigError(
+                f"generator expects y (B, C, T, H, W) and m (B, 1, T, H, W); got "
+                f"{tuple(y.shape)} and {tuple(m.shape)}"
+            )
+        if y.shape[1] != self.config["channels"]:
+            raise ConfigError(
+                f"generator built for {self.config['channels']} channel(s), got {y.shape[1]}"
+            )
+        h, w = y.shape[-2:]
+        x = torch.cat([y, m.to(y.dtype)], 1)
+        k = self.multiple
+        ph, pw = (-h) % k, (-w) % k
+        if ph or pw:
+            # pad at the end only, so the downsampling grid is anchored at pixel (0, 0)
+            # whatever the frame size (tiles starting at multiples of 8 see the same grid)
+            x = F.pad(x, (0, pw, 0, ph, 0, 0), mode="replicate")
+        out = torch.tanh(self.body(x))
+        if ph or pw:
+            out = out[..., :h, :w]
+        return out
+
+    def body(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class _FrameWise(nn.Module):
+    """Apply a 2-D module to every frame of ``(B, C, T, H, W)``."""
+
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        self.module = module
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return unfold_time(self.module(fold_time(x)), x.shape[2])
+
+
+class _Up(nn.Module):
+    """Decoder step: 1x1 conv to ``cout`` at low resolution, nearest x2 upsampling."""
+
+    def __init__(self, cin: int, cout: int, use_sn: bool) -> None:
+        super().__init__()
+        self.norm = nn.Sequential(batch_norm(cin), nn.ReLU())
+        self.conv = conv2d(cin, cout, 1, use_sn=use_sn)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        t = x.shape[2]
+        f = self.conv(fold_time(self.norm(x)))
+        return unfold_time(F.interpolate(f, scale_factor=2, mode="nearest"), t)
+
+
+class _Recurrent(nn.Module):
+    """ConvGRU run forward in time over ``(B, C, T, H, W)``: causal."""
+
+    def __init__(self, channels: int, use_sn: bool) -> None:
+        super().__init__()
+        self.cell = ConvGRUCell(channels, channels, 3, use_sn=use_sn)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = None
+        outs = []
+        for t in range(x.shape[2]):
+            h = self.cell(x[:, :, t], h)
+            outs.append(h)
+        return torch.stack(outs, 2)
+
+
+class _Refine(nn.Module):
+    """Residual ``BN - ReLU - Conv2p1d`` (one (2+1)-D conv) used after a skip sum."""
+
+    def __init__(self, channels: int, kt: int, use_sn: bool) -> None:
+        super().__init__()
+        self.body = nn.Sequential(batch_norm(channels), nn.ReLU(),
+                                  Conv2p1d(channels, channels, kt=kt, use_sn=use_sn))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class FastGenerator(Generator):
+    """Encoder/decoder with (2+1)-D residual blocks; see the module docstring."""
+
+    multiple = 8
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        b, c = config["base"], config["channels"]
+        use_sn = config["spectral_norm"]
+        variant = config["variant"]
+        kt = 1 if variant in ("static", "recurrent") else config["temporal_kernel"]
+        ch = [b, 2 * b, 4 * b, 4 * b]
+
+        def block(cin: int, cout: int, dilation: int = 1) -> nn.Module:
+            return Block2p1d(cin, cout, kt=kt, dilation=dilation, use_sn=use_sn)
+
+        def down(cin: int, cout: int) -> nn.Module:
+            return nn.Sequential(batch_norm(cin), nn.ReLU(),
+                                 _FrameWise(conv2d(cin, cout, 3, stride=2, use_sn=use_sn)))
+
+        # encoder: full resolution -> 1/2 -> 1/4 -> 1/8
+        self.stem = _FrameWise(conv2d(c + 1, ch[0], 3, use_sn=use_sn))
+        self.down1, self.enc1 = down(ch[0], ch[1]), block(ch[1], ch[1])
+        self.down2, self.enc2 = down(ch[1], ch[2]), block(ch[2], ch[2])
+        self.down3 = down(ch[2], ch[3])
+        mid: list[nn.Module] = [block(ch[3], ch[3])]
+        if variant == "recurrent":
+            mid.append(_Recurrent(ch[3], use_sn))
+        if config["attention"]:
+            mid.append(SelfAttention2d(ch[3], use_sn=use_sn))
+        mid.append(block(ch[3], ch[3], dilation=2))
+        self.mid = nn.Sequential(*mid)
+        # decoder: upsample, add the encoder's features (skip), refine
+        self.up3, self.dec2 = _Up(ch[3], ch[2], use_sn), _Refine(ch[2], kt, use_sn)
+        self.up2, self.dec1 = _Up(ch[2], ch[1], use_sn), _Refine(ch[1], kt, use_sn)
+        self.up1 = _Up(ch[1], ch[0], use_sn)
+        self.dec0 = nn.Sequential(batch_norm(ch[0]), nn.ReLU(),
+                                  _FrameWise(conv2d(ch[0], ch[0], 3, use_sn=use_sn)))
+        self.head = nn.Sequential(batch_norm(ch[0]), nn.ReLU(),
+                                  _FrameWise(conv2d(ch[0], c, 3, use_sn=use_sn)))
+
+    def body(self, x: torch.Tensor) -> torch.Tensor:
+        e0 = self.stem(x)
+        e1 = self.enc1(self.down1(e0))
+        e2 = self.enc2(self.down2(e1))
+        z = self.mid(self.down3(e2))
+        d2 = self.dec2(self.up3(z) + e2)
+        d1 = self.dec1(self.up2(d2) + e1)
+        d0 = self.up1(d1) + e0
+        return self.head(d0 + self.dec0(d0))
+
+
+class PaperGenerator(Generator):
+    """Appendix B, Table 5a (3-D ResNet blocks + spatial self-attention, full resolution)."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        b, c = config["base"], config["channels"]
+        use_sn = config["spectral_norm"]
+        variant = config["variant"]
+        kt = 1 if variant in ("static", "recurrent") else 3
+
+        def res(cin: int, cout: int) -> nn.Module:
+            return ResBlock3d(cin, cout, kt=kt, use_sn=use_sn)
+
+        layers: list[nn.Module] = [res(c + 1, b), res(b, 16 * b), res(16 * b, 16 * b)]
+        if variant == "recurrent":
+            layers.append(_Recurrent(16 * b, use_sn))
+        layers += [res(16 * b, 8 * b), res(8 * b, 4 * b), res(4 * b, 2 * b)]
+        if config["attention"]:
+            layers.append(SelfAttention2d(2 * b, use_sn=use_sn))
+        layers += [
+            res(2 * b, b),
+            batch_norm(b), nn.ReLU(),
+            conv3d(b, c, (kt, 3, 3), use_sn=use_sn),
+        ]
+        self.net = nn.Sequential(*layers)
+
+    def body(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+def inference_copy(generator: Generator) -> Generator:
+    """A copy of ``generator`` for inference: spectral norm folded into the weights.
+
+    The copy is in eval mode, computes the same function as ``generator.eval()``, runs
+    faster (no normalisation per call) and can be pickled (spectral-norm parametrised
+    modules cannot), e.g. to ship it to ``dask.distributed`` workers.
+    """
+    plain = build_generator({**generator.config, "spectral_norm": False})
+    plain.load_state_dict(plain_state_dict(generator))
+    return plain.eval()
+
+
+def build_generator(config: dict[str, Any] | None = None) -> Generator:
+    """Build the generator phi described by ``config``.
+
+    Parameters
+    ----------
+    config : dict
+        See :func:`generator_config`: ``arch`` ("fast" default | "paper"), ``variant``
+        ("spatiotemporal" default | "static" | "recurrent"), ``channels`` (C_img),
+        ``base`` (C_base), ``spectral_norm``, ``attention``, ``temporal_kernel``.
+
+    Returns
+    -------
+    Generator
+        ``phi = net(y, m)`` with ``y`` ``(B, C, T, H, W)`` and ``m`` ``(B, 1, T, H, W)``;
+        ``net.config`` holds the complete configuration (JSON-serialisable).
+    """
+    cfg = generator_config(config)
+    cls = FastGenerator if cfg["arch"] == "fast" else PaperGenerator
+    return cls(cfg)

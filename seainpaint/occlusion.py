@@ -1,0 +1,454 @@
+"""Measurement (occlusion) processes, mask extraction and the operator F.
+
+Each process is a seeded, time-correlated generator of boolean masks on the grid of a
+field, ``True`` = observed (the paper's m = 1). Parameters are normalised to the frame
+edge, as in the paper (§3.2): a width of 0.1 is a tenth of the frame. A parameter given as
+a pair ``(low, high)`` is drawn uniformly per object (drop, bar) from that range.
+
+The operator F(x, m) = x·m + c·(1−m) (paper eq. 1) is :func:`apply_measurement`; users see
+NaN for occluded pixels (:func:`occlude`), the networks see ``c``.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import xarray as xr
+from scipy import ndimage
+
+from .errors import FieldError, SeainpaintError
+from .field import canonical, field_dims, land_mask
+
+Range = float | tuple[float, float]
+
+
+def _draw(rng: np.random.Generator, value: Range, size: int | None = None) -> np.ndarray:
+    """Draw ``value`` (a constant or a ``(low, high)`` range) ``size`` times."""
+    if isinstance(value, (tuple, list)):
+        low, high = float(value[0]), float(value[1])
+        return rng.uniform(low, high, size)
+    return np.full(size if size is not None else (), float(value))
+
+
+def _check_unit(name: str, value: Range, *, allow_zero: bool = False) -> Range:
+    values = value if isinstance(value, (tuple, list)) else (value,)
+    for v in values:
+        ok = 0 <= v < 1 if allow_zero else 0 < v < 1
+        if not ok:
+            raise ValueError(f"{name}={value!r} must lie in ]0, 1[ (normalised to the frame edge)")
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2 or value[0] > value[1]:
+            raise ValueError(f"{name}={value!r}: a range must be (low, high) with low <= high")
+        return (float(value[0]), float(value[1]))
+    return float(value)
+
+
+class OcclusionProcess(ABC):
+    """A stochastic measurement process generating observation masks.
+
+    Subclasses implement :meth:`sample`. ``fill_value`` is the constant c written into
+    occluded pixels by F; ``time_dependent`` says whether consecutive masks are
+    correlated (the sequence discriminator then sees frame differences, paper §3.4).
+    """
+
+    fill_value: ClassVar[float] = 1.0
+    time_dependent: ClassVar[bool] = True
+    registry: ClassVar[dict[str, type[OcclusionProcess]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        OcclusionProcess.registry[cls.__name__] = cls
+
+    @abstractmethod
+    def sample(self, shape: tuple[int, int, int], rng: np.random.Generator) -> np.ndarray:
+        """Draw one mask sequence.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            ``(T, H, W)``: number of frames and frame size in pixels.
+        rng : numpy.random.Generator
+            Source of randomness.
+
+        Returns
+        -------
+        numpy.ndarray
+            Boolean array of shape ``(T, H, W)``, ``True`` = observed.
+        """
+
+    def masks(self, shape: tuple[int, int, int], seed: int | None = None) -> np.ndarray:
+        """Seeded convenience wrapper around :meth:`sample`."""
+        return self.sample(tuple(int(s) for s in shape), np.random.default_rng(seed))
+
+    @abstractmethod
+    def to_config(self) -> dict[str, Any]:
+        """JSON-serialisable description (``{"name": ..., **parameters}``)."""
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> OcclusionProcess:
+        """Rebuild a process from :meth:`to_config` output."""
+        config = dict(config)
+        name = config.pop("name")
+        if name not in cls.registry:
+            raise SeainpaintError(
+                f"unknown occlusion process {name!r}; known: {sorted(cls.registry)}"
+            )
+        sub = cls.registry[name]
+        return sub._from_params(config)
+
+    @classmethod
+    def _from_params(cls, params: dict[str, Any]) -> OcclusionProcess:
+        fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+        return cls(**fixed)
+
+    def __repr__(self) -> str:
+        params = {k: v for k, v in self.to_config().items() if k != "name"}
+        inner = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        return f"{type(self).__name__}({inner})"
+
+
+class RemovePixel(OcclusionProcess):
+    """Remove a proportion ``p`` of pixels, independently in every frame (c = 0).
+
+    Parameters
+    ----------
+    p : float
+        Proportion of pixels masked per frame, in ]0, 1[.
+    """
+
+    fill_value: ClassVar[float] = 0.0
+    time_dependent: ClassVar[bool] = False
+
+    def __init__(self, p: float = 0.5) -> None:
+        self.p = float(_check_unit("p", p))
+
+    def sample(self, shape: tuple[int, int, int], rng: np.random.Generator) -> np.ndarray:
+        return rng.random(shape) >= self.p
+
+    def to_config(self) -> dict[str, Any]:
+        return {"name": "RemovePixel", "p": self.p}
+
+
+class Raindrops(OcclusionProcess):
+    """Vertical bars ("raindrops") falling at random speeds, wrapping to the top (c = 1).
+
+    Parameters
+    ----------
+    n : int
+        Number of drops.
+    width : float
+        Drop width, normalised to the frame edge.
+    length : float or (float, float)
+        Drop length (constant or range drawn per drop).
+    speed : float or (float, float)
+        Falling speed in frame edges per frame (constant or range drawn per drop).
+    """
+
+    def __init__(
+        self,
+        n: int = 10,
+        width: float = 0.03,
+        length: Range = (0.1, 0.4),
+        speed: Range = (0.02, 0.1),
+    ) -> None:
+        if int(n) < 1:
+            raise ValueError(f"n={n!r}: at least one raindrop is needed")
+        self.n = int(n)
+        self.width = float(_check_unit("width", width))
+        self.length = _check_unit("length", length)
+        self.speed = _check_unit("speed", speed)
+
+    def sample(self, shape: tuple[int, int, int], rng: np.random.Generator) -> np.ndarray:
+        t_len, h, w = shape
+        x0 = rng.uniform(0.0, 1.0 - self.width, self.n)
+        y0 = rng.uniform(0.0, 1.0, self.n)
+        lengths = _draw(rng, self.length, self.n)
+        speeds = _draw(rng, self.speed, self.n)
+        rows = (np.arange(h) + 0.5) / h
+        cols = (np.arange(w) + 0.5) / w
+        occluded = np.zeros(shape, dtype=bool)
+        times = np.arange(t_len)
+        for x, y, length, speed in zip(x0, y0, lengths, speeds, strict=True):
+            col_in = (cols >= x) & (cols < x + max(self.width, 1.0 / w))
+            # the drop's top edge travels over [-length, 1) and then wraps to the top
+            top = (y + speed * times) % (1.0 + length) - length
+            row_in = (rows[None, :] >= top[:, None]) & (rows[None, :] < top[:, None] + length)
+            occluded |= row_in[:, :, None] & col_in[None, None, :]
+        return ~occluded
+
+    def to_config(self) -> dict[str, Any]:
+        return {
+            "name": "Raindrops",
+            "n": self.n,
+            "width": self.width,
+            "length": self.length,
+            "speed": self.speed,
+        }
+
+
+class MovingVerticalBar(OcclusionProcess):
+    """A vertical bar crossing the frames at constant speed, wrapping around (c = 1).
+
+    Parameters
+    ----------
+    width : float or (float, float)
+        Bar width, normalised to the frame edge.
+    speed : float or (float, float)
+        Horizontal speed in frame edges per frame; the direction is drawn at random.
+    """
+
+    def __init__(self, width: Range = 0.2, speed: Range = (0.02, 0.1)) -> None:
+        self.width = _check_unit("width", width)
+        self.speed = _check_unit("speed", speed, allow_zero=True)
+
+    def sample(self, shape: tuple[int, int, int], rng: np.random.Generator) -> np.ndarray:
+        t_len, h, w = shape
+        width = float(_draw(rng, self.width))
+        speed = float(_draw(rng, self.speed)) * rng.choice([-1.0, 1.0])
+        start = rng.uniform(0.0, 1.0)
+        cols = (np.arange(w) + 0.5) / w
+        left = (start + speed * np.arange(t_len)) % 1.0
+        offset = (cols[None, :] - left[:, None]) % 1.0
+        occluded_cols = offset < max(width, 1.0 / w)
+        return np.broadcast_to(~occluded_cols[:, None, :], shape).copy()
+
+    def to_config(self) -> dict[str, Any]:
+        return {"name": "MovingVerticalBar", "width": self.width, "speed": self.speed}
+
+
+def _as_lwp(lwp: xr.DataArray | str | Path) -> tuple[xr.DataArray, str | None]:
+    """An LWP DataArray ``(time, y, x)`` from a DataArray or a Zarr/NetCDF path."""
+    source = None
+    if isinstance(lwp, (str, Path)):
+        source = str(lwp)
+        path = Path(lwp)
+        if not path.exists():
+            raise SeainpaintError(f"LWP store {source!r} does not exist")
+        if path.suffix == ".nc":
+            ds = xr.open_dataset(path)
+        else:
+            ds = xr.open_zarr(path)
+        if "lwp" in ds.data_vars:
+            lwp = ds["lwp"]
+        elif len(ds.data_vars) == 1:
+            lwp = next(iter(ds.data_vars.values()))
+        else:
+            raise SeainpaintError(
+                f"LWP store {source!r} has variables {list(ds.data_vars)}; expected 'lwp'"
+            )
+    if not isinstance(lwp, xr.DataArray):
+        raise SeainpaintError(f"Cloud needs an LWP DataArray or store path, got {type(lwp)}")
+    if lwp.ndim != 3 or "time" not in lwp.dims:
+        raise FieldError(f"LWP must have dims (time, y, x); got {lwp.dims}")
+    if lwp.sizes["time"] < 1:
+        raise FieldError("LWP has no time steps")
+    return lwp, source
+
+
+class Cloud(OcclusionProcess):
+    """Cloud masks from a liquid water path (LWP) sequence (c = 1).
+
+    Pixels whose LWP exceeds ``threshold`` (g m-2) are cloudy. For each mask sequence a
+    random window of the LWP sequence is taken: a random run of frames (played back and
+    forth when the LWP sequence is shorter than asked), a random spatial crop (tiled
+    periodically, as LES domains are periodic), random flips and transposition, regridded
+    bilinearly to the target grid.
+
+    Parameters
+    ----------
+    lwp : xarray.DataArray or path
+        LWP in g m-2, dims ``(time, y, x)``, or a Zarr/NetCDF store holding ``lwp``.
+    threshold : float, optional
+        LWP threshold in g m-2 above which a pixel is cloudy.
+    cover : float, optional
+        Target mean cloud cover in ]0, 1[; the threshold is then the LWP quantile
+        ``1 - cover``. Give exactly one of ``threshold`` and ``cover``.
+    crop : (float, float)
+        Range of the crop size as a fraction of the LWP domain edge.
+    time_stride : int
+        Take every ``time_stride``-th LWP frame (to match the field's time step).
+    """
+
+    def __init__(
+        self,
+        lwp: xr.DataArray | str | Path,
+        threshold: float | None = None,
+        *,
+        cover: float | None = None,
+        crop: tuple[float, float] = (0.5, 1.0),
+        time_stride: int = 1,
+    ) -> None:
+        data, self.source = _as_lwp(lwp)
+        if (threshold is None) == (cover is None):
+            raise ValueError("give exactly one of threshold (g m-2) or cover (fraction)")
+        values = np.asarray(data.transpose("time", ...).values, dtype=np.float32)
+        if not np.isfinite(values).any():
+            raise FieldError("LWP is all NaN")
+        self.values = np.nan_to_num(values, nan=0.0)[:: int(time_stride)]
+        self.time_stride = int(time_stride)
+        self.crop = (float(crop[0]), float(crop[1]))
+        if not 0 < self.crop[0] <= self.crop[1] <= 1:
+            raise ValueError(f"crop={crop!r} must satisfy 0 < low <= high <= 1")
+        if cover is not None:
+            cover = float(_check_unit("cover", cover))
+            threshold = float(np.quantile(self.values, 1.0 - cover))
+        self.cover = cover
+        self.threshold = float(threshold)
+
+    @property
+    def mean_cover(self) -> float:
+        """Fraction of LWP pixels above the threshold over the whole LWP sequence."""
+        return float((self.values > self.threshold).mean())
+
+    def sample(self, shape: tuple[int, int, int], rng: np.random.Generator) -> np.ndarray:
+        t_len, h, w = shape
+        n_lwp, ly, lx = self.values.shape
+        # frames: a random run; ping-pong when the LWP sequence is too short
+        if n_lwp >= t_len:
+            start = int(rng.integers(0, n_lwp - t_len + 1))
+            frames = np.arange(start, start + t_len)
+        else:
+            period = max(2 * n_lwp - 2, 1)
+            idx = (int(rng.integers(0, period)) + np.arange(t_len)) % period
+            frames = np.where(idx < n_lwp, idx, period - idx)
+        # space: crop of the aspect of the target grid, periodic tiling
+        frac = rng.uniform(*self.crop)
+        transpose = bool(rng.integers(0, 2)) and ly == lx
+        edge = frac * min(ly, lx)
+        if h >= w:
+            size_y, size_x = edge, edge * w / h
+        else:
+            size_y, size_x = edge * h / w, edge
+        y0, x0 = rng.uniform(0, ly), rng.uniform(0, lx)
+        yy = y0 + (np.arange(h) + 0.5) * size_y / h - 0.5
+        xx = x0 + (np.arange(w) + 0.5) * size_x / w - 0.5
+        grid_y, grid_x = np.meshgrid(yy, xx, indexing="ij")
+        cloudy = np.empty(shape, dtype=bool)
+        for i, f in enumerate(frames):
+            frame = self.values[f].T if transpose else self.values[f]
+            # threshold first, then regrid the cloud indicator: interpolating LWP itself
+            # would lower its peaks and so the cloud cover
+            indicator = (frame > self.threshold).astype(np.float32)
+            regridded = ndimage.map_coordinates(
+                indicator, [grid_y, grid_x], order=1, mode="grid-wrap"
+            )
+            cloudy[i] = regridded >= 0.5
+        if rng.integers(0, 2):
+            cloudy = cloudy[:, ::-1, :]
+        if rng.integers(0, 2):
+            cloudy = cloudy[:, :, ::-1]
+        return ~np.ascontiguousarray(cloudy)
+
+    def to_config(self) -> dict[str, Any]:
+        return {
+            "name": "Cloud",
+            "threshold": self.threshold,
+            "cover": self.cover,
+            "crop": self.crop,
+            "time_stride": self.time_stride,
+            "source": self.source,
+        }
+
+    @classmethod
+    def _from_params(cls, params: dict[str, Any]) -> Cloud:
+        source = params.get("source")
+        if not source:
+            raise SeainpaintError(
+                "this Cloud process was built from an in-memory LWP array; pass the LWP "
+                "again: Cloud(lwp, threshold=...)"
+            )
+        return cls(
+            source,
+            threshold=params["threshold"],
+            crop=tuple(params.get("crop", (0.5, 1.0))),
+            time_stride=params.get("time_stride", 1),
+        )
+
+
+def process_from_json(text: str) -> OcclusionProcess:
+    """Rebuild a process from a JSON string made with ``json.dumps(p.to_config())``."""
+    return OcclusionProcess.from_config(json.loads(text))
+
+
+def apply_measurement(x: Any, m: Any, c: float) -> Any:
+    """The measurement operator F(x, m) = x·m + c·(1−m) (paper eq. 1).
+
+    Works on numpy arrays and torch tensors alike (``m`` boolean or 0/1 float).
+    """
+    if hasattr(m, "dtype") and str(m.dtype) in ("bool", "torch.bool"):
+        m = m.astype(x.dtype) if hasattr(m, "astype") else m.to(x.dtype)
+    return x * m + c * (1 - m)
+
+
+def observation_mask(obs: xr.DataArray) -> xr.DataArray:
+    """Mask extraction T(y): ``True`` where a pixel is observed (finite)."""
+    from .field import observed_mask
+
+    return observed_mask(obs)
+
+
+def occlude(
+    da: xr.DataArray,
+    process: OcclusionProcess,
+    seed: int | None = None,
+) -> xr.DataArray:
+    """Hide pixels of a field with masks drawn from ``process``.
+
+    Occluded pixels become NaN; land stays NaN; coordinates and attributes are kept.
+    The process is recorded in the ``seainpaint_occlusion`` attribute (JSON) and the
+    ``history`` attribute is appended to.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        Field ``(time, y, x[, channel])``.
+    process : OcclusionProcess
+        The measurement process.
+    seed : int, optional
+        Seed of the mask draw.
+
+    Returns
+    -------
+    xarray.DataArray
+        The observation, same dims, coords and attributes as ``da``.
+    """
+    if not isinstance(process, OcclusionProcess):
+        raise TypeError(f"process must be an OcclusionProcess, got {type(process).__name__}")
+    can, dims = canonical(da)
+    shape = tuple(can.sizes[d] for d in (dims.time, dims.y, dims.x))
+    mask = process.masks(shape, seed=seed)
+    mask_da = xr.DataArray(mask, dims=(dims.time, dims.y, dims.x))
+    out = da.where(mask_da)
+    out.attrs = dict(da.attrs)
+    out.attrs["seainpaint_occlusion"] = json.dumps(process.to_config())
+    out.attrs["history"] = _append_history(
+        da.attrs.get("history"), f"occluded with {process!r} (seed={seed})"
+    )
+    out.name = da.name
+    return out
+
+
+def _append_history(history: str | None, line: str) -> str:
+    from datetime import UTC, datetime
+
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    entry = f"{stamp} seainpaint: {line}"
+    return f"{history}\n{entry}" if history else entry
+
+
+def occluded_fraction(obs: xr.DataArray) -> float:
+    """Fraction of non-land pixels that are missing, over all time steps."""
+    dims = field_dims(obs)
+    land = land_mask(obs)
+    from .field import observed_mask
+
+    observed = observed_mask(obs)
+    sea = ~land
+    n_sea = int(sea.sum()) * obs.sizes[dims.time]
+    if n_sea == 0:
+        return float("nan")
+    return float(1.0 - observed.where(sea, False).sum() / n_sea)

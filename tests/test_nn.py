@@ -1,0 +1,273 @@
+"""Tests of the networks: shapes, ranges, spectral norm, init, attention, causality."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+import torch
+from torch import nn
+
+from seainpaint.errors import SeainpaintError
+from seainpaint.nn import (
+    ConvGRUCell,
+    SelfAttention2d,
+    build_frame_discriminator,
+    build_generator,
+    build_sequence_discriminator,
+    compose,
+    count_flops,
+    inference_copy,
+    is_spectral_normed,
+)
+from seainpaint.nn.layers import parametric_layers
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny tensors run fastest on one thread (no OpenMP sync on a loaded machine)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+# tiny configurations keep the tests fast on 2 CPU cores
+CONFIGS = [
+    {"arch": "fast", "variant": "spatiotemporal", "base": 4},
+    {"arch": "fast", "variant": "static", "base": 4},
+    {"arch": "fast", "variant": "recurrent", "base": 4},
+    {"arch": "paper", "variant": "spatiotemporal", "base": 2},
+    {"arch": "paper", "variant": "static", "base": 2},
+    {"arch": "paper", "variant": "recurrent", "base": 2},
+]
+
+
+def _inputs(b=2, c=1, t=5, h=37, w=45, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randn(b, c, t, h, w, generator=g)
+    m = (torch.rand(b, 1, t, h, w, generator=g) > 0.4).float()
+    return y * m + 0.0 * (1 - m), m
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c['arch']}-{c['variant']}")
+def test_generator_shapes_range_and_gradients(config):
+    torch.manual_seed(0)
+    net = build_generator({**config, "channels": 2})
+    y, m = _inputs(b=2, c=2, t=3, h=13, w=19)
+    phi = net(y, m)
+    assert phi.shape == y.shape
+    assert phi.abs().max() <= 1.0
+    assert torch.isfinite(phi).all()
+    # gradients reach the first and the last layer
+    (phi ** 2).mean().backward()
+    layers = parametric_layers(net)
+    for layer in (layers[0], layers[-1]):
+        grad = layer.parametrizations.weight.original.grad
+        assert grad is not None and grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("t,h,w", [(1, 1, 1), (1, 9, 7), (3, 64, 64), (2, 17, 100)])
+def test_fast_generator_any_size(t, h, w):
+    net = build_generator({"base": 4}).eval()
+    y, m = _inputs(b=1, t=t, h=h, w=w)
+    with torch.no_grad():
+        assert net(y, m).shape == (1, 1, t, h, w)
+
+
+def test_compose_keeps_observed_pixels_exactly():
+    y, m = _inputs()
+    phi = torch.rand_like(y)
+    out = compose(phi, y, m)
+    obs = m.expand_as(y).bool()
+    assert torch.equal(out[obs], y[obs])
+    assert torch.equal(out[~obs], phi[~obs])
+
+
+def test_spectral_norm_on_every_parametric_layer_and_init():
+    nets = [
+        build_generator({"base": 8}),
+        build_generator({"arch": "paper", "base": 4}),
+        build_frame_discriminator({"base": 8}),
+        build_sequence_discriminator({"base": 8, "channels": 3}),
+    ]
+    for net in nets:
+        layers = parametric_layers(net)
+        assert layers
+        assert all(is_spectral_normed(layer) for layer in layers)
+        # N(0, 0.02) initialisation of the raw weights
+        raw = torch.cat(
+            [lay.parametrizations.weight.original.detach().flatten() for lay in layers]
+        )
+        assert abs(float(raw.std()) - 0.02) < 0.002
+        assert abs(float(raw.mean())) < 0.002
+        biases = [lay.bias for lay in layers if lay.bias is not None]
+        assert all(float(b.detach().abs().max()) == 0.0 for b in biases)
+
+
+def test_spectral_norm_bounds_the_operator_norm():
+    net = build_frame_discriminator({"base": 4})
+    lin = parametric_layers(net)[0]
+    net.train()
+    x = torch.randn(4, 1, 32, 32)
+    for _ in range(20):  # power iterations run in training mode
+        net(x)
+    w = lin.weight.detach().flatten(1)
+    assert torch.linalg.matrix_norm(w, ord=2) == pytest.approx(1.0, abs=0.05)
+
+
+def test_spectral_norm_can_be_disabled():
+    net = build_generator({"base": 4, "spectral_norm": False})
+    assert not any(is_spectral_normed(layer) for layer in parametric_layers(net))
+
+
+def test_attention_is_per_frame():
+    torch.manual_seed(0)
+    att = SelfAttention2d(16).eval()
+    with torch.no_grad():
+        att.gamma.fill_(1.0)
+    x = torch.randn(2, 16, 4, 12, 12)
+    with torch.no_grad():
+        base = att(x)
+        x2 = x.clone()
+        x2[:, :, 2] += torch.randn(2, 16, 12, 12)
+        out = att(x2)
+    changed = (out - base).abs().amax(dim=(0, 1, 3, 4))
+    assert changed[2] > 1e-3
+    assert torch.all(changed[[0, 1, 3]] == 0)
+
+
+def test_attention_mixes_positions_within_a_frame():
+    torch.manual_seed(0)
+    att = SelfAttention2d(16).eval()
+    with torch.no_grad():
+        att.gamma.fill_(1.0)
+        x = torch.randn(1, 16, 8, 8)
+        x2 = x.clone()
+        x2[..., 0, 0] += 5.0
+        diff = (att(x2) - att(x)).abs().sum(1)[0]
+    assert diff[7, 7] > 0  # a far-away pixel sees the change
+
+
+@pytest.mark.parametrize("arch", ["fast", "paper"])
+def test_static_generator_processes_frames_independently(arch):
+    torch.manual_seed(0)
+    net = build_generator({"arch": arch, "variant": "static", "base": 4}).eval()
+    for mod in net.modules():
+        if isinstance(mod, SelfAttention2d):
+            with torch.no_grad():
+                mod.gamma.fill_(1.0)
+    y, m = _inputs(b=1, t=4, h=20, w=20)
+    with torch.no_grad():
+        base = net(y, m)
+        y2 = y.clone()
+        y2[:, :, 1] = torch.randn(1, 1, 20, 20)
+        out = net(y2, m)
+    changed = (out - base).abs().amax(dim=(0, 1, 3, 4))
+    assert changed[1] > 0
+    assert torch.all(changed[[0, 2, 3]] == 0)
+
+
+def test_spatiotemporal_generator_mixes_frames():
+    torch.manual_seed(0)
+    net = build_generator({"base": 4}).eval()
+    y, m = _inputs(b=1, t=6, h=16, w=16)
+    with torch.no_grad():
+        base = net(y, m)
+        y2 = y.clone()
+        y2[:, :, 0] += 1.0
+        out = net(y2, m)
+    changed = (out - base).abs().amax(dim=(0, 1, 3, 4))
+    assert changed[3] > 0
+
+
+@pytest.mark.parametrize("arch", ["fast", "paper"])
+def test_recurrent_generator_is_causal(arch):
+    torch.manual_seed(0)
+    net = build_generator({"arch": arch, "variant": "recurrent", "base": 2}).eval()
+    y, m = _inputs(b=1, t=6, h=16, w=16)
+    with torch.no_grad():
+        base = net(y, m)
+        y2, m2 = y.clone(), m.clone()
+        y2[:, :, 3] = torch.randn(1, 1, 16, 16)
+        m2[:, :, 3] = 1.0 - m2[:, :, 3]
+        out = net(y2, m2)
+    changed = (out - base).abs().amax(dim=(0, 1, 3, 4))
+    assert torch.all(changed[:3] == 0)  # the past does not see the future
+    assert changed[3] > 0 and changed[5] > 0  # the present and future do
+
+
+def test_convgru_cell_shapes_and_state():
+    cell = ConvGRUCell(3, 5)
+    x = torch.randn(2, 3, 6, 7)
+    h = cell(x)
+    assert h.shape == (2, 5, 6, 7)
+    h2 = cell(x, h)
+    assert not torch.allclose(h, h2)
+
+
+def test_discriminators_adapt_to_size_and_length():
+    df = build_frame_discriminator({"base": 4, "channels": 3})
+    out = df(torch.randn(2, 3, 64, 64))
+    assert out.shape == (2, 32, 4, 4)  # four stride-2 layers on 64x64
+    assert df(torch.randn(1, 3, 256, 256)).shape[-2:] == (4, 4)  # six on 256x256
+    assert df(torch.randn(1, 3, 5, 3)).shape[-2:] == (5, 3)  # none on tiny frames
+    ds = build_sequence_discriminator({"base": 4, "channels": 2})
+    for t in (1, 2, 23):
+        out = ds(torch.randn(2, 2, t, 37, 45))
+        assert out.shape[:3] == (2, 32, t)  # temporal stride 1
+    # logits are unbounded (no final activation) and gradients flow to the input
+    x = torch.randn(1, 2, 4, 16, 16, requires_grad=True)
+    ds(x).mean().backward()
+    assert x.grad.abs().sum() > 0
+
+
+def test_bad_configs_and_inputs_raise_seainpaint_errors():
+    with pytest.raises(SeainpaintError, match="arch"):
+        build_generator({"arch": "huge"})
+    with pytest.raises(SeainpaintError, match="variant"):
+        build_generator({"variant": "bidirectional"})
+    with pytest.raises(SeainpaintError, match="unknown generator config"):
+        build_generator({"chanels": 1})
+    with pytest.raises(SeainpaintError, match="base"):
+        build_frame_discriminator({"base": 0})
+    net = build_generator({"base": 4})
+    with pytest.raises(SeainpaintError, match="channel"):
+        net(torch.zeros(1, 2, 2, 8, 8), torch.ones(1, 1, 2, 8, 8))
+    with pytest.raises(SeainpaintError, match="expects"):
+        net(torch.zeros(1, 1, 8, 8), torch.ones(1, 1, 8, 8))
+
+
+def test_inference_copy_is_equivalent_and_picklable():
+    torch.manual_seed(0)
+    net = build_generator({"base": 4})
+    y, m = _inputs(b=2, t=2, h=16, w=16)
+    net.train()
+    for _ in range(3):  # move batch-norm statistics and spectral-norm vectors
+        net(y, m)
+    net.eval()
+    copy = pickle.loads(pickle.dumps(inference_copy(net)))
+    with torch.no_grad():
+        torch.testing.assert_close(copy(y, m), net(y, m), rtol=1e-5, atol=1e-6)
+    assert not any(is_spectral_normed(layer) for layer in parametric_layers(copy))
+    with pytest.raises(Exception):  # noqa: B017 - parametrised modules refuse pickling
+        pickle.dumps(net)
+
+
+def test_config_roundtrip_rebuilds_the_same_network():
+    net = build_generator({"arch": "fast", "base": 4, "channels": 3})
+    again = build_generator(net.config)
+    assert again.config == net.config
+    assert again.load_state_dict(net.state_dict()) is not None
+
+
+def test_count_flops_scales_with_frames_and_base():
+    small = build_generator({"base": 4})
+    big = build_generator({"base": 8})
+    f1 = count_flops(small, (1, 1, 2, 16, 16))
+    f2 = count_flops(small, (1, 1, 4, 16, 16))
+    assert f1 > 0
+    assert f2 == pytest.approx(2 * f1, rel=0.05)
+    assert count_flops(big, (1, 1, 2, 16, 16)) > 2.5 * f1
+    assert count_flops(build_frame_discriminator({"base": 4}), (1, 1, 16, 16)) > 0
+    assert isinstance(small, nn.Module)
