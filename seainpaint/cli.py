@@ -254,5 +254,44 @@ def evaluate(
         typer.echo(render_table(table, fmt), nl=False)
 
 
+@app.command()
+@friendly_errors
+def reproduce(
+    name: str | None = typer.Argument(
+        None, help="sst_table2, ablation_table4 or video_table1 (omit to list them)."
+    ),
+    output_dir: Path = typer.Option(
+        Path("seainpaint_reproduce"), "--output-dir", "-o", help="Folder for tables/figures."
+    ),
+    full: bool = typer.Option(False, "--full", help="Bigger sizes (long)."),
+    quick: bool = typer.Option(False, "--quick", help="Tiny sizes: a smoke test in seconds."),
+    minutes: float | None = typer.Option(None, "--minutes", help="Training minutes per model."),
+    seed: int = typer.Option(0, help="Seed of data, masks and training."),
+    threads: int | None = typer.Option(
+        None, help="CPU cores to use (1 is often fastest on a busy shared machine)."
+    ),
+    progress: bool = typer.Option(False, "--progress", help="Show training progress bars."),
+) -> None:
+    """Reproduce one of the paper's tables at small scale (tables + figures in OUTPUT_DIR)."""
+    from .errors import SeainpaintError
+    from .reproduce import list_reproductions, load_reproduction
+    from .reproduce import reproduce as run_reproduce
+
+    if name is None:
+        for key in list_reproductions():
+            typer.echo(f"{key:16s} {load_reproduction(key).get('description', '')}")
+        return
+    if full and quick:
+        raise SeainpaintError("give at most one of --full and --quick")
+    mode = "full" if full else "quick" if quick else "default"
+    result = run_reproduce(
+        name, output_dir, mode=mode, minutes=minutes, seed=seed, progress=progress,
+        threads=threads, echo=typer.echo,
+    )
+    for part, why in result.skipped.items():
+        typer.echo(f"skipped {part}: {why}")
+    typer.echo(f"wrote {len(result.files)} files to {output_dir}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

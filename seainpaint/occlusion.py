@@ -256,7 +256,7 @@ class Cloud(OcclusionProcess):
     random window of the LWP sequence is taken: a random run of frames (played back and
     forth when the LWP sequence is shorter than asked), a random spatial crop (tiled
     periodically, as LES domains are periodic), random flips and transposition, regridded
-    bilinearly to the target grid.
+    to the target grid by nearest neighbour (so the cloud cover is kept).
 
     Parameters
     ----------
@@ -330,11 +330,12 @@ class Cloud(OcclusionProcess):
         cloudy = np.empty(shape, dtype=bool)
         for i, f in enumerate(frames):
             frame = self.values[f].T if transpose else self.values[f]
-            # threshold first, then regrid the cloud indicator: interpolating LWP itself
-            # would lower its peaks and so the cloud cover
+            # threshold first, then regrid the cloud indicator by nearest neighbour:
+            # interpolating LWP (or the indicator) would erode small clouds and so lower
+            # the cloud cover
             indicator = (frame > self.threshold).astype(np.float32)
             regridded = ndimage.map_coordinates(
-                indicator, [grid_y, grid_x], order=1, mode="grid-wrap"
+                indicator, [grid_y, grid_x], order=0, mode="grid-wrap"
             )
             cloudy[i] = regridded >= 0.5
         if rng.integers(0, 2):

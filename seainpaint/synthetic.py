@@ -87,8 +87,9 @@ def sqg_anomaly(
     frame_i = 0
     for step in range(total):
         cur = tendency(theta_h)
-        kick = annulus * (rng.standard_normal(annulus.shape) + 1j * rng.standard_normal(annulus.shape))
-        theta_h = (theta_h + dt * (1.5 * cur - 0.5 * prev) + np.sqrt(dt) * forcing_amp * kick) * filt
+        noise = rng.standard_normal(annulus.shape) + 1j * rng.standard_normal(annulus.shape)
+        kick = np.sqrt(dt) * forcing_amp * annulus * noise
+        theta_h = (theta_h + dt * (1.5 * cur - 0.5 * prev) + kick) * filt
         prev = cur
         if step >= spinup_steps and (step - spinup_steps) % steps_per_frame == 0:
             frames[frame_i] = np.fft.irfft2(theta_h, s=(n, n))

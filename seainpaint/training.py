@@ -30,6 +30,7 @@ import xarray as xr
 
 from .errors import FieldError, SeainpaintError
 from .field import canonical, field_dims
+from .io.stores import open_field
 from .occlusion import OcclusionProcess
 
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -42,52 +43,6 @@ class TrainingError(SeainpaintError, ValueError):
 
 
 # ---------------------------------------------------------------------------- data
-
-
-def open_field(
-    obs: xr.DataArray | str | os.PathLike[str], variable: str | None = None
-) -> xr.DataArray:
-    """The field to train on, from a DataArray or a Zarr/NetCDF store (opened lazily).
-
-    Parameters
-    ----------
-    obs : xarray.DataArray or path
-        The field, or a Zarr store / NetCDF file holding it.
-    variable : str, optional
-        Variable of the store; may be omitted when the store holds one field with a
-        ``time`` dimension.
-    """
-    if isinstance(obs, xr.DataArray):
-        return obs
-    if isinstance(obs, xr.Dataset):
-        ds = obs
-        source = "the dataset"
-    elif isinstance(obs, (str, os.PathLike)):
-        path = Path(obs)
-        source = repr(str(path))
-        if not path.exists():
-            raise FileNotFoundError(f"no such store: {str(path)!r}")
-        try:
-            if path.suffix in (".nc", ".nc4", ".netcdf") or path.is_file():
-                ds = xr.open_dataset(path, chunks={})
-            else:
-                ds = xr.open_zarr(path)
-        except Exception as err:  # noqa: BLE001 - any reader failure is a user-facing error
-            raise FieldError(f"cannot open {source} as Zarr or NetCDF: {err}") from None
-    else:
-        raise TrainingError(
-            f"obs must be a DataArray or a Zarr/NetCDF path, got {type(obs).__name__}"
-        )
-    if variable is None:
-        candidates = [v for v in ds.data_vars if "time" in ds[v].dims and ds[v].ndim >= 3]
-        if len(candidates) != 1:
-            raise FieldError(
-                f"{source} holds {list(ds.data_vars)}; name the field with variable="
-            )
-        variable = str(candidates[0])
-    if variable not in ds.data_vars:
-        raise FieldError(f"variable {variable!r} not in {source}; it has {list(ds.data_vars)}")
-    return ds[variable]
 
 
 def resolve_process(

@@ -62,10 +62,12 @@ def test_fill_command_errors(cloudy, tmp_path):
     result = runner.invoke(app, ["fill", str(src), "-o", str(out)])
     assert result.exit_code == 2 and "--overwrite" in result.output
     assert out.read_text() == "keep me"
-    result = runner.invoke(app, ["fill", str(src), "-o", str(tmp_path / "x.nc"), "--method", "magic"])
+    args = ["fill", str(src), "-o", str(tmp_path / "x.nc"), "--method", "magic"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 2 and "unknown filling method" in result.output
     assert not (tmp_path / "x.nc").exists()
-    result = runner.invoke(app, ["fill", str(tmp_path / "missing.nc"), "-o", str(tmp_path / "y.nc")])
+    args = ["fill", str(tmp_path / "missing.nc"), "-o", str(tmp_path / "y.nc")]
+    result = runner.invoke(app, args)
     assert result.exit_code == 2 and "does not exist" in result.output
     flat = cloudy.isel(time=0, drop=True)
     flat.to_netcdf(tmp_path / "flat.nc")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -59,6 +60,14 @@ def test_generator_shapes_range_and_gradients(config):
     assert phi.shape == y.shape
     assert phi.abs().max() <= 1.0
     assert torch.isfinite(phi).all()
+    if hasattr(net, "residual_gain"):
+        # the correction starts switched off (ReZero): only its gain learns at first
+        (phi ** 2).mean().backward()
+        assert net.residual_gain.grad is not None and net.residual_gain.grad.abs() > 0
+        net.zero_grad()
+        with torch.no_grad():
+            net.residual_gain.fill_(0.5)
+        phi = net(y, m)
     # gradients reach the first and the last layer
     (phi ** 2).mean().backward()
     layers = parametric_layers(net)
@@ -271,3 +280,50 @@ def test_count_flops_scales_with_frames_and_base():
     assert count_flops(big, (1, 1, 2, 16, 16)) > 2.5 * f1
     assert count_flops(build_frame_discriminator({"base": 4}), (1, 1, 16, 16)) > 0
     assert isinstance(small, nn.Module)
+
+
+def test_temporal_prior_interpolates_each_pixel_in_time():
+    from seainpaint.nn.layers import temporal_prior
+
+    rng = np.random.default_rng(0)
+    t_len = 9
+    y = torch.from_numpy(rng.normal(size=(2, 2, t_len, 3, 4)).astype(np.float32))
+    m = torch.from_numpy((rng.random((2, 1, t_len, 3, 4)) > 0.5).astype(np.float32))
+    m[0, 0, :, 0, 0] = 0.0  # a pixel never observed
+    prior = temporal_prior(y, m)
+    causal = temporal_prior(y, m, causal=True)
+    obs = m.expand_as(y).bool()
+    assert torch.equal(prior[obs], y[obs]) and torch.equal(causal[obs], y[obs])
+    assert torch.all(prior[0, :, :, 0, 0] == 0)
+    # compare with numpy's interpolation, pixel by pixel
+    for b, c, i, j in [(0, 1, 1, 2), (1, 0, 2, 3), (1, 1, 0, 0)]:
+        seen = np.flatnonzero(m[b, 0, :, i, j].numpy())
+        if seen.size == 0:
+            continue
+        expect = np.interp(np.arange(t_len), seen, y[b, c, seen, i, j].numpy())
+        np.testing.assert_allclose(prior[b, c, :, i, j].numpy(), expect, rtol=1e-5, atol=1e-6)
+        last = [y[b, c, seen[seen <= t].max(), i, j].item() if (seen <= t).any() else 0.0
+                for t in range(t_len)]
+        np.testing.assert_allclose(causal[b, c, :, i, j].numpy(), last, rtol=1e-6)
+
+
+def test_prior_defaults_follow_the_variant():
+    assert build_generator({"base": 4}).config["prior"] == "time"
+    assert build_generator({"base": 4, "variant": "recurrent"}).config["prior"] == "causal"
+    assert build_generator({"base": 4, "variant": "static"}).config["prior"] == "none"
+    assert build_generator({"arch": "paper", "base": 2}).config["prior"] == "none"
+    with pytest.raises(SeainpaintError, match="independently"):
+        build_generator({"variant": "static", "prior": "time"})
+    with pytest.raises(SeainpaintError, match="past"):
+        build_generator({"variant": "recurrent", "prior": "time"})
+
+
+def test_untrained_generator_with_prior_is_interpolation_in_time():
+    from seainpaint.nn import temporal_prior
+
+    torch.manual_seed(0)
+    net = build_generator({"arch": "fast", "variant": "spatiotemporal", "channels": 1})
+    y, m = _inputs(b=1, c=1, t=6, h=16, w=16)
+    y = y.clamp(-0.9, 0.9) * m
+    expected = temporal_prior(y, m, causal=False).clamp(-0.95, 0.95)
+    torch.testing.assert_close(net(y, m), expected, atol=1e-5, rtol=1e-5)

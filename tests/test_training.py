@@ -48,20 +48,21 @@ def _occluded_mae(filled: xr.DataArray, truth: xr.DataArray, obs: xr.DataArray) 
 def test_short_training_beats_the_mean_fill():
     # an easy case: every pixel follows the same smooth oscillation in time, 30 % of the
     # pixels are removed independently; the self-supervised term (recon_weight) is used
-    # so that a few dozen steps suffice
+    # so that a few dozen steps suffice (measured: 40 steps give 0.3-0.5x the
+    # mean fill's error, 100 steps 0.15x)
     truth = _field(n_time=48)
     obs = seainpaint.occlude(truth, seainpaint.RemovePixel(0.3), seed=0)
     model = seainpaint.train(
-        obs, steps=100, recon_weight=100.0, lr=1e-3, betas=(0.5, 0.999), eval_every=10,
+        obs, steps=60, recon_weight=100.0, lr=1e-3, betas=(0.5, 0.999), eval_every=10,
         seed=0, **dict(TINY, batch_size=4),
     )
     gan = _occluded_mae(obs.inpaint.fill(model), truth, obs)
     mean_fill = _occluded_mae(obs.inpaint.fill("climatology"), truth, obs)
-    assert gan < 0.6 * mean_fill, (gan, mean_fill)
+    assert gan < 0.7 * mean_fill, (gan, mean_fill)
     info = model.config["training"]
-    assert info["steps"] == 100
+    assert info["steps"] == 60
     assert info["best_val_mae"] is not None
-    assert [h["step"] for h in info["history"]] == list(range(0, 101, 10))
+    assert [h["step"] for h in info["history"]] == list(range(0, 61, 10))
 
 
 def test_resume_continues_from_checkpoint(tmp_path):
@@ -140,6 +141,17 @@ def test_zarr_store_process_from_attrs_and_cli(tmp_path):
     assert (tmp_path / "model.checkpoints" / CHECKPOINT_FILE).is_file()
     again = CliRunner().invoke(app, ["train", str(store), "-o", str(out), "--steps", "1"])
     assert again.exit_code == 2 and "exists" in again.output
+
+    product = tmp_path / "filled.nc"
+    filled_cli = CliRunner().invoke(app, ["fill", str(store), "--model", str(out), "-o",
+                                          str(product)])
+    assert filled_cli.exit_code == 0, filled_cli.output
+    with xr.open_dataset(product) as ds:
+        values = ds["sst"].values
+        assert (ds["inpaint_flag"].values == 1).any()
+    seen = np.isfinite(obs.values)
+    np.testing.assert_array_equal(values[seen], obs.values[seen])
+    assert np.isfinite(values[:, ~land]).all() and np.isnan(values[:, land]).all()
 
 
 def test_cloud_from_memory_needs_process():

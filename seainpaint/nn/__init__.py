@@ -20,6 +20,7 @@ from .layers import (
     init_weights,
     is_spectral_normed,
     plain_state_dict,
+    temporal_prior,
 )
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "init_weights",
     "is_spectral_normed",
     "plain_state_dict",
+    "temporal_prior",
 ]

@@ -21,7 +21,11 @@ Architectures (``config["arch"]``)
     decoder reduces channels with 1x1 convs at low resolution, upsamples (nearest), adds
     the encoder's features (skip connections) and refines with one (2+1)-D conv per level;
     batch norm, ReLU, a 3x3 head and tanh. Default ``base = 16``. Time is never
-    downsampled; the temporal receptive field is +-12 frames.
+    downsampled; the convolutions' temporal receptive field is +-12 frames. By default
+    (``prior="time"``) it also receives, and corrects, each pixel's linear interpolation
+    in time between its own observations in the window (see :class:`Generator`), which
+    reaches any distance in time: fill with windows longer than the training windows to
+    bridge long cloudy spells.
 ``"paper"``
     Appendix B, Table 5a: 3-D ResNet blocks (kernel 3, stride 1)
     ``C_img+1 -> C_b -> 16 C_b -> 16 C_b | -> 8 C_b -> 4 C_b -> 2 C_b``, spatial
@@ -53,9 +57,9 @@ the count is linear in ``T``):
 =====  ==============  ====  ===========  ==========
 arch   variant         base  GFLOP/frame  parameters
 =====  ==============  ====  ===========  ==========
-fast   spatiotemporal  16    0.226        0.46 M
+fast   spatiotemporal  16    0.227        0.46 M
 fast   static          16    0.182        0.36 M
-fast   recurrent       16    0.210        0.58 M
+fast   recurrent       16    0.211        0.58 M
 paper  spatiotemporal  32    237.5        29.0 M
 paper  static          32    80.4         9.8 M
 paper  recurrent       32    196.4        23.9 M
@@ -85,12 +89,15 @@ from .layers import (
     conv3d,
     fold_time,
     plain_state_dict,
+    temporal_prior,
     unfold_time,
 )
 
 ARCHS = ("fast", "paper")
 VARIANTS = ("spatiotemporal", "static", "recurrent")
 DEFAULT_BASE = {"fast": 16, "paper": 32}
+PRIORS = ("none", "time", "causal")
+DEFAULT_PRIOR = {"spatiotemporal": "time", "static": "none", "recurrent": "causal"}
 
 
 def compose(phi: torch.Tensor, y: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
@@ -103,7 +110,9 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
 
     Keys: ``arch`` ("fast" | "paper"), ``variant`` ("spatiotemporal" | "static" |
     "recurrent"), ``channels`` (C_img, default 1), ``base`` (C_base; 16 fast, 32 paper),
-    ``spectral_norm`` (True), ``attention`` (True), ``temporal_kernel`` (3, fast only).
+    ``spectral_norm`` (True), ``attention`` (True), ``temporal_kernel`` (3, fast only),
+    ``prior`` ("auto": "time" for fast spatiotemporal, "causal" for fast recurrent,
+    "none" otherwise; see :class:`Generator`).
 
     Raises
     ------
@@ -112,7 +121,7 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     """
     cfg = dict(config or {})
     known = {"arch", "variant", "channels", "base", "spectral_norm", "attention",
-             "temporal_kernel"}
+             "temporal_kernel", "prior"}
     unknown = sorted(set(cfg) - known)
     if unknown:
         raise ConfigError(f"unknown generator config keys {unknown}; known: {sorted(known)}")
@@ -133,11 +142,33 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
             raise ConfigError(f"generator config {key!r} must be a positive int, got {value!r}")
     if cfg["temporal_kernel"] % 2 == 0:
         raise ConfigError(f"temporal_kernel must be odd, got {cfg['temporal_kernel']}")
+    prior = cfg.setdefault("prior", "auto")
+    if prior == "auto":
+        prior = "none" if arch == "paper" else DEFAULT_PRIOR[variant]
+        cfg["prior"] = prior
+    if prior not in PRIORS:
+        raise ConfigError(f"unknown prior {prior!r}; choose one of {PRIORS} or 'auto'")
+    if variant == "static" and prior != "none":
+        raise ConfigError("a static generator processes frames independently: prior must "
+                          f"be 'none', got {prior!r}")
+    if variant == "recurrent" and prior == "time":
+        raise ConfigError("a recurrent generator only sees the past: use prior 'causal' or "
+                          "'none', not 'time'")
     return cfg
 
 
 class Generator(nn.Module):
-    """Base class: pads frames, concatenates the mask, crops and applies tanh."""
+    """Base class: pads frames, adds the mask (and prior) channels, crops, applies tanh.
+
+    With ``config["prior"]`` set to "time" (or "causal"), a first guess of every pixel
+    by interpolation in time of its own observations (:func:`~.layers.temporal_prior`;
+    "causal": the last observation) is fed as extra input channels and the network
+    predicts a correction to it: ``phi = tanh(g · body(y, m, prior) + atanh(prior))``
+    with a learnable gain ``g`` that starts at zero (as in ReZero), so the untrained
+    generator is exactly interpolation in time and training can only move away from it
+    where that pays (spectral normalisation keeps ``body`` at unit scale whatever its
+    initialisation, so without the gain the untrained output would be noise).
+    """
 
     takes_mask = True
     multiple = 1  # frames are padded to a multiple of this
@@ -145,6 +176,11 @@ class Generator(nn.Module):
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__()
         self.config = config
+        self.prior = config.get("prior", "none")
+        c = config["channels"]
+        self.in_channels = c + 1 + (c if self.prior != "none" else 0)
+        if self.prior != "none":
+            self.residual_gain = nn.Parameter(torch.zeros(1))
 
     def forward(self, y: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
         if y.dim() != 5 or m.dim() != 5 or m.shape[1] != 1 or y.shape[2:] != m.shape[2:]:
@@ -157,17 +193,25 @@ class Generator(nn.Module):
                 f"generator built for {self.config['channels']} channel(s), got {y.shape[1]}"
             )
         h, w = y.shape[-2:]
-        x = torch.cat([y, m.to(y.dtype)], 1)
+        m = m.to(y.dtype)
+        parts = [y, m]
+        prior = None
+        if self.prior != "none":
+            prior = temporal_prior(y, m, causal=self.prior == "causal")
+            parts.append(prior)
+        x = torch.cat(parts, 1)
         k = self.multiple
         ph, pw = (-h) % k, (-w) % k
         if ph or pw:
             # pad at the end only, so the downsampling grid is anchored at pixel (0, 0)
             # whatever the frame size (tiles starting at multiples of 8 see the same grid)
             x = F.pad(x, (0, pw, 0, ph, 0, 0), mode="replicate")
-        out = torch.tanh(self.body(x))
+        z = self.body(x)
         if ph or pw:
-            out = out[..., :h, :w]
-        return out
+            z = z[..., :h, :w]
+        if prior is not None:
+            z = self.residual_gain * z + torch.atanh(prior.clamp(-0.95, 0.95))
+        return torch.tanh(z)
 
     def body(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -247,7 +291,7 @@ class FastGenerator(Generator):
                                  _FrameWise(conv2d(cin, cout, 3, stride=2, use_sn=use_sn)))
 
         # encoder: full resolution -> 1/2 -> 1/4 -> 1/8
-        self.stem = _FrameWise(conv2d(c + 1, ch[0], 3, use_sn=use_sn))
+        self.stem = _FrameWise(conv2d(self.in_channels, ch[0], 3, use_sn=use_sn))
         self.down1, self.enc1 = down(ch[0], ch[1]), block(ch[1], ch[1])
         self.down2, self.enc2 = down(ch[1], ch[2]), block(ch[2], ch[2])
         self.down3 = down(ch[2], ch[3])
@@ -291,7 +335,7 @@ class PaperGenerator(Generator):
         def res(cin: int, cout: int) -> nn.Module:
             return ResBlock3d(cin, cout, kt=kt, use_sn=use_sn)
 
-        layers: list[nn.Module] = [res(c + 1, b), res(b, 16 * b), res(16 * b, 16 * b)]
+        layers: list[nn.Module] = [res(self.in_channels, b), res(b, 16 * b), res(16 * b, 16 * b)]
         if variant == "recurrent":
             layers.append(_Recurrent(16 * b, use_sn))
         layers += [res(16 * b, 8 * b), res(8 * b, 4 * b), res(4 * b, 2 * b)]

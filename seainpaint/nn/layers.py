@@ -307,3 +307,42 @@ def count_flops(module: nn.Module, input_shape: tuple[int, ...]) -> int:
         return int(counter.get_total_flops())
     finally:
         module.train(was_training)
+
+
+def temporal_prior(y: torch.Tensor, m: torch.Tensor, *, causal: bool = False) -> torch.Tensor:
+    """A cheap first guess of every pixel from its own observed values in time.
+
+    Linear interpolation in time between the previous and the next observed value of the
+    same pixel; the nearest one where only one side is observed; 0 (the normalised mean)
+    where the pixel is never observed in the window. With ``causal=True`` only the past is
+    used: the last observed value (persistence).
+
+    Parameters
+    ----------
+    y : Tensor ``(B, C, T, H, W)``
+    m : Tensor ``(B, 1, T, H, W)``, 1 = observed
+
+    Returns
+    -------
+    Tensor ``(B, C, T, H, W)``, equal to ``y`` where observed; no gradient flows.
+    """
+    with torch.no_grad():
+        t_len = y.shape[2]
+        obs = m > 0.5
+        t = torch.arange(t_len, device=y.device).view(1, 1, t_len, 1, 1)
+        prev_t = torch.where(obs, t, torch.full_like(t, -1)).cummax(2).values
+        has_prev = prev_t >= 0
+        y_prev = torch.gather(y, 2, prev_t.clamp(min=0).expand_as(y))
+        if causal:
+            return torch.where(has_prev, y_prev, torch.zeros_like(y))
+        rev = torch.where(obs, t_len - 1 - t, torch.full_like(t, -1)).flip(2).cummax(2).values
+        next_t = (t_len - 1 - rev).flip(2)
+        has_next = rev.flip(2) >= 0
+        y_next = torch.gather(y, 2, next_t.clamp(max=t_len - 1).expand_as(y))
+        span = (next_t - prev_t).clamp(min=1).to(y.dtype)
+        frac = ((t - prev_t).to(y.dtype) / span).clamp(0, 1)
+        both = y_prev + frac * (y_next - y_prev)
+        out = torch.where(has_prev & has_next, both,
+                          torch.where(has_prev, y_prev,
+                                      torch.where(has_next, y_next, torch.zeros_like(y))))
+        return out
