@@ -24,6 +24,8 @@ WEIGHTS_FILE = "weights.safetensors"
 CONFIG_FILE = "config.json"
 FORMAT_VERSION = 1
 
+FILL_WINDOW = 24  # smallest default window (frames) used by fill_field
+
 
 class ModelError(SeainpaintError, ValueError):
     """A model cannot serve the given data, or a model directory is unreadable."""
@@ -260,7 +262,10 @@ class InpaintModel:
             raise FieldError(f"field {da.name!r} has dtype {da.dtype}; a float field is needed")
         if check:
             self.check_field(da)
-        window = int(options.setdefault("window", self.window))
+        # the networks are convolutional in time: fill with windows of at least a day of
+        # hourly frames even when training used shorter ones, so long cloudy spells are
+        # bridged by observations on both sides
+        window = int(options.setdefault("window", max(self.window, FILL_WINDOW)))
         options.setdefault("overlap", min(8, window // 3))
         return predict_dataarray(
             self.predictor(),

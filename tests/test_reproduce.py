@@ -64,12 +64,13 @@ def test_sst_table2_quick(tmp_path):
         # higher LWP threshold -> fewer cloudy pixels
         assert np.all(np.diff(occ) <= 1e-9), occ
         assert occ[0] > occ[-1]
-        assert a.loc["All", "MAE"] == pytest.approx(a.loc[thresholds, "MAE"].mean())
+        # the table files hold rounded values
+        assert a.loc["All", "MAE"] == pytest.approx(a.loc[thresholds, "MAE"].mean(), rel=1e-4)
         assert np.isfinite(a["MAE"]).all()
         b = _check_table_files(tmp_path, f"table2b_{cloud}", ["Ours", "DINEOF"])
         assert {"Occluded (%)", "MAE", "RMSE", "Bias"} <= set(b.columns)
         # 2b at the training threshold is the same fill as 2a's row 70
-        assert b.loc["Ours", "MAE"] == pytest.approx(a.loc["70", "MAE"])
+        assert b.loc["Ours", "MAE"] == pytest.approx(a.loc["70", "MAE"], rel=1e-4)
         assert (tmp_path / f"occlusion_rate_{cloud}.png").stat().st_size > 1000
         assert (tmp_path / f"panels_{cloud}_dineof_70.png").stat().st_size > 1000
     if not HAS_PYCLES:
