@@ -25,6 +25,7 @@ from .io.video import open_video, to_video
 from .model import InpaintModel
 from .occlusion import (
     Cloud,
+    FieldClouds,
     MovingVerticalBar,
     OcclusionProcess,
     Raindrops,
@@ -39,6 +40,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Cloud",
     "DataSourceError",
+    "FieldClouds",
     "FieldError",
     "InpaintModel",
     "MaskError",

@@ -1,4 +1,4 @@
-"""Apply a generator to fields of any length and size.
+"""Apply a generator to fields of any length and size, identically for any chunking.
 
 A network sees windows of ``window`` frames and, on large grids, spatial tiles of
 ``tile`` pixels plus a ``halo`` of context on each side. Windows overlap by ``overlap``
@@ -8,11 +8,18 @@ linear ramps that sum to one, so seams do not show. The first quarter of every o
 field reaches at most ``overlap // 4`` frames and ``halo // 2`` pixels, the blended result
 equals one pass over the whole field.
 
+Where windows and tiles lie is decided once for the whole field (:class:`FillPlan`),
+anchored on its global time index and pixel grid, never on how it is chunked. A
+generator that is told each pixel's temporal context (:mod:`seainpaint.nn.context`)
+gets it computed from the observations within ``reach`` frames, wherever they are.
+
 On dask-backed input :func:`predict_dataarray` is lazy: :func:`dask.array.map_overlap`
-runs :func:`predict_array` chunk by chunk with ``overlap`` frames and ``halo`` pixels of
-context, so memory stays bounded by the chunk size, and it works under a
-``dask.distributed`` client (the ``predict`` callable must then pickle:
-:class:`GeneratorPredictor` does).
+gives every chunk enough surrounding frames and pixels that the windows and tiles
+touching it, and their context, are complete; each chunk then runs exactly the windows
+and tiles of the plan that touch it. The result equals the in-memory fill to float
+rounding for any chunking, memory stays bounded by the chunk size, and it works under a
+``dask.distributed`` cluster with process workers (:class:`GeneratorPredictor` and the
+normalisation travel as plain weights and arrays).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import os
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,7 +40,7 @@ import xarray as xr
 from .errors import FieldError, MethodError, SeainpaintError
 from .field import canonical
 
-PredictFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+PredictFn = Callable[..., Any]
 ArrayFn = Callable[[np.ndarray], np.ndarray]
 
 _MOVE_LOCK = threading.Lock()
@@ -61,7 +69,8 @@ def select_device(device: str | torch.device | None = "auto",
         ``"cuda:1"``...
     threads : int, optional
         On the CPU, the number of torch threads; default all the cores this process may
-        use. (On a machine shared with other busy processes, fewer threads can be faster.)
+        use from the main thread, and one from any other thread (a dask task: the
+        scheduler runs one task per core, so more would oversubscribe them).
 
     Returns
     -------
@@ -90,7 +99,10 @@ def select_device(device: str | torch.device | None = "auto",
                 "CUDA device(s) are present"
             )
     elif dev.type == "cpu":
-        n = threads or cpu_cores()
+        # inside a dask task (a worker thread) one thread per task: the scheduler already
+        # runs a task per core
+        default = cpu_cores() if threading.current_thread() is threading.main_thread() else 1
+        n = threads or default
         if torch.get_num_threads() != n:
             torch.set_num_threads(n)
     else:
@@ -99,7 +111,7 @@ def select_device(device: str | torch.device | None = "auto",
 
 
 class GeneratorPredictor:
-    """A picklable ``predict(y, m) -> phi`` around a generator network.
+    """A picklable ``predict(y, m[, context]) -> phi`` around a generator network.
 
     Spectral normalisation is folded into the weights
     (:func:`seainpaint.nn.inference_copy`), the network is put in eval mode, and it is
@@ -111,20 +123,39 @@ class GeneratorPredictor:
     generator : torch.nn.Module
         A generator from :func:`seainpaint.nn.build_generator` (or any module called as
         ``module(y, m)`` that pickles).
+    step : float
+        The nominal time step of the training data (in hours), for the context.
+
+    Attributes
+    ----------
+    reach : int or None
+        Frames of temporal context the generator is told about; None when it is told
+        none (it then only sees ``y`` and ``m``).
+    uncertainty : bool
+        Whether it also predicts the log-scale of its error.
     """
 
-    def __init__(self, generator: torch.nn.Module) -> None:
+    def __init__(self, generator: torch.nn.Module, step: float = 1.0) -> None:
         from .nn.generator import Generator, inference_copy
 
         module = inference_copy(generator) if isinstance(generator, Generator) else generator
         self.module = module.eval()
+        uses_context = isinstance(module, Generator) and module.prior != "none"
+        self.reach = (module.reach or 0) if uses_context else None
+        self.causal = uses_context and module.prior == "causal"
+        self.uncertainty = bool(getattr(module, "uncertainty", False))
+        self.step = float(step)
 
-    def __call__(self, y: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+    def __call__(self, y: torch.Tensor, m: torch.Tensor,
+                 context: tuple[torch.Tensor, torch.Tensor] | None = None,
+                 return_scale: bool = False) -> Any:
         param = next(self.module.parameters(), None)
         if param is not None and param.device != y.device:
             with _MOVE_LOCK:
                 self.module.to(y.device)
-        return self.module(y, m)
+        if context is None and not return_scale:
+            return self.module(y, m)
+        return self.module(y, m, context, return_scale=return_scale)
 
 
 # ---------------------------------------------------------------------------- windows
@@ -201,6 +232,188 @@ def _check_options(window: int, overlap: int, tile: int | None, halo: int,
         positive("tile", tile, 1)
 
 
+# ---------------------------------------------------------------------------- the plan
+
+
+@dataclass(frozen=True)
+class FillPlan:
+    """Where the windows and tiles of a fill lie, for the whole field.
+
+    Attributes
+    ----------
+    shape : (int, int, int)
+        ``(T, H, W)`` of the whole field.
+    window, overlap : int
+        Frames per window and frames shared by consecutive windows.
+    tile, halo, align : int or None, int, int
+        Spatial tiling (None: whole frames).
+    reach : int or None
+        Frames of temporal context computed for the generator (None: none).
+    """
+
+    shape: tuple[int, int, int]
+    window: int
+    overlap: int
+    tile: int | None
+    halo: int
+    align: int
+    reach: int | None
+
+    @functools.cached_property
+    def axes(self) -> list[tuple[list[int], list[int], list[np.ndarray], np.ndarray]]:
+        """Per axis (time, y, x): starts, lengths, weights and the summed weights."""
+        n_t, n_y, n_x = self.shape
+        t_starts, t_len, t_w = _time_windows(n_t, self.window, self.overlap)
+        out = [(t_starts, [t_len] * len(t_starts), t_w)]
+        out.append(_space_tiles(n_y, self.tile, self.halo, self.align))
+        out.append(_space_tiles(n_x, self.tile, self.halo, self.align))
+        result = []
+        for (starts, lengths, weights), n in zip(out, self.shape, strict=True):
+            total = np.zeros(n)
+            for s, ln, w in zip(starts, lengths, weights, strict=True):
+                total[s:s + ln] += w
+            result.append((starts, lengths, weights, total))
+        return result
+
+    @property
+    def depth(self) -> tuple[int, int, int]:
+        """Frames and pixels a chunk must see around itself for an exact result."""
+        t_lens = self.axes[0][1]
+        dt = (max(t_lens) - 1 if t_lens else 0) + (self.reach or 0)
+        spatial = [max(ax[1]) if len(ax[0]) > 1 else 0 for ax in self.axes[1:]]
+        return (dt, spatial[0], spatial[1])
+
+
+def plan_fill(shape: tuple[int, int, int], *, window: int = 24, overlap: int = 8,
+              tile: int | None = None, halo: int = 16, align: int = 8,
+              max_voxels: int = 2**19, reach: int | None = None) -> FillPlan:
+    """The :class:`FillPlan` of a field of ``shape`` (see :func:`predict_array`)."""
+    n_t, n_y, n_x = shape
+    overlap = min(overlap, window - 1)
+    t_len = min(window, n_t)
+    if tile is None and t_len * n_y * n_x > max_voxels:
+        side = math.isqrt(max_voxels // max(t_len, 1))
+        tile = max(align, (side - 2 * halo) // align * align, (2 * halo) // align * align)
+    return FillPlan((n_t, n_y, n_x), window, overlap, tile, halo, align, reach)
+
+
+def _touching(starts: list[int], lengths: list[int], weights: list[np.ndarray],
+              lo: int, hi: int) -> list[int]:
+    """Indices of the windows/tiles whose non-zero weights touch ``[lo, hi)``."""
+    out = []
+    for k, (s, _n, w) in enumerate(zip(starts, lengths, weights, strict=True)):
+        nz = np.flatnonzero(w)
+        if nz.size and s + nz[0] < hi and s + nz[-1] >= lo:
+            out.append(k)
+    return out
+
+
+def _network_inputs(values: np.ndarray, hours: np.ndarray | None, fill_value: float,
+                    predict: Any, dev: torch.device) -> tuple[np.ndarray, np.ndarray,
+                                                              tuple[np.ndarray, ...] | None]:
+    """``y`` ``(C, T, H, W)``, ``m`` ``(T, H, W)`` and, when the predictor wants it, the
+    temporal context of every pixel (prior ``(C, T, H, W)``, gaps ``(2, T, H, W)``)."""
+    observed = np.isfinite(values).all(axis=-1)
+    y_all = np.where(observed[..., None], values, np.float32(fill_value)).astype(np.float32)
+    y_all = np.ascontiguousarray(np.moveaxis(y_all, -1, 0))
+    m_all = observed.astype(np.float32)
+    reach = getattr(predict, "reach", None)
+    if reach is None:
+        return y_all, m_all, None
+    from .nn.context import temporal_context
+
+    y_t = torch.from_numpy(y_all)[None]
+    m_t = torch.from_numpy(m_all)[None, None]
+    h_t = torch.from_numpy(np.asarray(hours, np.float64)) if hours is not None else None
+    prior, gaps = temporal_context(y_t, m_t, h_t, reach=reach or None,
+                                   step=getattr(predict, "step", 1.0),
+                                   causal=getattr(predict, "causal", False))
+    return y_all, m_all, (prior[0].numpy(), gaps[0].numpy())
+
+
+def _predict_region(predict: PredictFn, values: np.ndarray, plan: FillPlan, *,
+                    origin: tuple[int, int, int], interior: tuple[slice, slice, slice],
+                    hours: np.ndarray | None, fill_value: float, uncertainty: bool,
+                    batch_size: int, device: str | torch.device, threads: int | None,
+                    max_voxels: int, progress: bool) -> np.ndarray:
+    """Predict the ``interior`` of a region of the field that starts at global ``origin``.
+
+    Runs every window and tile of ``plan`` that touches the interior (they must lie
+    inside the region) and blends them with the plan's global weights. Returns
+    ``(T, H, W, C)`` (or ``2C`` with the scale) for the whole region, zero outside the
+    interior.
+    """
+    dev = select_device(device, threads)
+    n_t, n_y, n_x, n_c = values.shape
+    y_all, m_all, context = _network_inputs(values, hours, fill_value, predict, dev)
+    n_out = 2 * n_c if uncertainty else n_c
+    out = np.zeros((n_out, n_t, n_y, n_x), dtype=np.float64)
+    chosen = []
+    for axis, sl in enumerate(interior):
+        starts, lengths, weights, _ = plan.axes[axis]
+        lo, hi = origin[axis] + sl.start, origin[axis] + sl.stop
+        ks = _touching(starts, lengths, weights, lo, hi)
+        for k in ks:
+            a = starts[k] - origin[axis]
+            if a < 0 or a + lengths[k] > values.shape[axis]:
+                raise MethodError(  # pragma: no cover - guarded by FillPlan.depth
+                    f"internal error: a window/tile reaches outside its chunk on axis {axis}")
+        chosen.append(ks)
+    # patches of equal shape are batched together (edge tiles may be shorter)
+    (t_starts, t_lens, t_w, t_tot), (y_starts, y_lens, y_w, y_tot), \
+        (x_starts, x_lens, x_w, x_tot) = plan.axes
+    groups: dict[tuple[int, int, int], list[tuple[int, int, int]]] = {}
+    for yi in chosen[1]:
+        for xi in chosen[2]:
+            for ti in chosen[0]:
+                key = (t_lens[ti], y_lens[yi], x_lens[xi])
+                groups.setdefault(key, []).append((ti, yi, xi))
+    batches = []
+    for (tl, h, w), group in groups.items():
+        n = max(1, min(batch_size, max_voxels // max(1, tl * h * w)))
+        batches += [group[i:i + n] for i in range(0, len(group), n)]
+    if progress:
+        from tqdm.auto import tqdm
+
+        batches = tqdm(batches, desc="inpainting", unit="batch")
+    ot, oy, ox = origin
+    with torch.inference_mode():
+        for batch in batches:
+            sl = [(slice(t_starts[a] - ot, t_starts[a] - ot + t_lens[a]),
+                   slice(y_starts[b] - oy, y_starts[b] - oy + y_lens[b]),
+                   slice(x_starts[c] - ox, x_starts[c] - ox + x_lens[c])) for a, b, c in batch]
+            yb = torch.from_numpy(np.stack([y_all[(slice(None),) + s] for s in sl])).to(dev)
+            mb = torch.from_numpy(np.stack([m_all[s] for s in sl]))[:, None].to(dev)
+            if context is not None or uncertainty:
+                ctx = None
+                if context is not None:
+                    ctx = tuple(torch.from_numpy(np.stack([part[(slice(None),) + s]
+                                                           for s in sl])).to(dev)
+                                for part in context)
+                res = predict(yb, mb, ctx, return_scale=uncertainty) if uncertainty else \
+                    predict(yb, mb, ctx)
+            else:
+                res = predict(yb, mb)
+            phi = res[0] if uncertainty else res
+            if tuple(phi.shape) != tuple(yb.shape):
+                raise MethodError(
+                    f"predict returned shape {tuple(phi.shape)} for input {tuple(yb.shape)}"
+                )
+            parts = [phi.detach().float().cpu().numpy()]
+            if uncertainty:
+                parts.append(torch.exp(res[1].detach().float()).cpu().numpy())
+            pred = np.concatenate(parts, axis=1)
+            for k, (a, b, c) in enumerate(batch):
+                w = t_w[a][:, None, None] * y_w[b][None, :, None] * x_w[c][None, None, :]
+                out[(slice(None),) + sl[k]] += pred[k] * w
+    norm = (t_tot[ot:ot + n_t][:, None, None] * y_tot[oy:oy + n_y][None, :, None]
+            * x_tot[ox:ox + n_x][None, None, :])
+    mask = np.zeros((n_t, n_y, n_x), dtype=bool)
+    mask[interior] = True
+    out = np.where(mask, out / np.where(mask, norm, 1.0), 0.0)
+    return np.ascontiguousarray(np.moveaxis(out, 0, -1), dtype=np.float32)
+
+
 def predict_array(
     predict: PredictFn,
     values: np.ndarray,
@@ -215,6 +428,8 @@ def predict_array(
     threads: int | None = None,
     align: int = 8,
     max_voxels: int = 2**19,
+    hours: np.ndarray | None = None,
+    uncertainty: bool = False,
     progress: bool = False,
 ) -> np.ndarray:
     """Predict every pixel of a normalised field with overlapping windows and tiles.
@@ -225,7 +440,9 @@ def predict_array(
         ``predict(y, m) -> phi`` with ``y`` ``(B, C, t, h, w)`` (missing pixels set to
         ``fill_value``), ``m`` ``(B, 1, t, h, w)`` float (1 = observed) and ``phi`` of
         ``y``'s shape; called with tensors on the selected device, under
-        :func:`torch.inference_mode`.
+        :func:`torch.inference_mode`. A predictor with a ``reach`` attribute (e.g.
+        :class:`GeneratorPredictor`) is called as ``predict(y, m, context)`` with the
+        temporal context of every pixel computed on the whole field.
     values : numpy.ndarray
         ``(T, H, W, C)`` field, already normalised, NaN = missing. A pixel is observed
         when all its channels are finite.
@@ -242,8 +459,7 @@ def predict_array(
     device : str or torch.device
         See :func:`select_device`.
     threads : int, optional
-        Torch threads on the CPU (default: all cores; under a multi-threaded dask
-        scheduler, cores / dask threads avoids oversubscription).
+        Torch threads on the CPU (see :func:`select_device`).
     align : int
         Tile starts are multiples of this (8 suits the "fast" generator's downsampling).
     max_voxels : int
@@ -252,13 +468,19 @@ def predict_array(
         window of whole frames exceeds it, a tile size is chosen automatically. The
         "fast" generator (base 16) holds roughly 700 bytes per voxel at its peak on the
         CPU: the default 2**19 keeps a call under about 400 MB.
+    hours : numpy.ndarray, optional
+        ``(T,)`` time stamps (hours) for the temporal context (frame indices if omitted).
+    uncertainty : bool
+        Also return the predicted error scale ``exp(log_b)`` (needs a predictor with an
+        uncertainty head): the result then has ``2C`` channels.
     progress : bool
         Show a progress bar.
 
     Returns
     -------
     numpy.ndarray
-        ``(T, H, W, C)`` float32 prediction phi for every pixel.
+        ``(T, H, W, C)`` float32 prediction phi for every pixel (``2C`` channels with
+        ``uncertainty``).
 
     Raises
     ------
@@ -273,75 +495,73 @@ def predict_array(
     _check_options(window, overlap, tile, halo, batch_size, align)
     if not isinstance(max_voxels, int | np.integer) or max_voxels < 1:
         raise MethodError(f"max_voxels must be an int >= 1, got {max_voxels!r}")
-    dev = select_device(device, threads)
-    overlap = min(overlap, window - 1)
-    n_t, n_y, n_x, n_c = values.shape
-    t_starts, t_len, t_w = _time_windows(n_t, window, overlap)
-    if tile is None and t_len * n_y * n_x > max_voxels:
-        side = math.isqrt(max_voxels // t_len)
-        tile = max(align, (side - 2 * halo) // align * align, (2 * halo) // align * align)
-    y_starts, y_lens, y_w = _space_tiles(n_y, tile, halo, align)
-    x_starts, x_lens, x_w = _space_tiles(n_x, tile, halo, align)
-
-    observed = np.isfinite(values).all(axis=-1)
-    y_all = np.where(observed[..., None], values, np.float32(fill_value)).astype(np.float32)
-    # (C, T, H, W) layout makes every patch a ready-to-stack slice
-    y_all = np.ascontiguousarray(np.moveaxis(y_all, -1, 0))
-    m_all = observed.astype(np.float32)
-
-    out = np.zeros((n_c, n_t, n_y, n_x), dtype=np.float64)
-    norm = [np.zeros(n) for n in (n_t, n_y, n_x)]
-    for axis, (starts, lens, ws) in enumerate(((t_starts, [t_len] * len(t_starts), t_w),
-                                               (y_starts, y_lens, y_w),
-                                               (x_starts, x_lens, x_w))):
-        for s, n, w in zip(starts, lens, ws, strict=True):
-            norm[axis][s:s + n] += w
-
-    # patches of equal shape are batched together (edge tiles may be shorter)
-    groups: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
-    for yi in range(len(y_starts)):
-        for xi in range(len(x_starts)):
-            key = (y_lens[yi], x_lens[xi])
-            groups.setdefault(key, []).extend((ti, yi, xi) for ti in range(len(t_starts)))
-    batches = []
-    for (h, w), group in groups.items():
-        n = max(1, min(batch_size, max_voxels // max(1, t_len * h * w)))
-        batches += [group[i:i + n] for i in range(0, len(group), n)]
-    if progress:
-        from tqdm.auto import tqdm
-
-        batches = tqdm(batches, desc="inpainting", unit="batch")
-    with torch.inference_mode():
-        for batch in batches:
-            sl = [(slice(t_starts[a], t_starts[a] + t_len),
-                   slice(y_starts[b], y_starts[b] + y_lens[b]),
-                   slice(x_starts[c], x_starts[c] + x_lens[c])) for a, b, c in batch]
-            yb = torch.from_numpy(np.stack([y_all[(slice(None),) + s] for s in sl]))
-            mb = torch.from_numpy(np.stack([m_all[s] for s in sl]))[:, None]
-            phi = predict(yb.to(dev), mb.to(dev))
-            if tuple(phi.shape) != tuple(yb.shape):
-                raise MethodError(
-                    f"predict returned shape {tuple(phi.shape)} for input {tuple(yb.shape)}"
-                )
-            phi = phi.detach().float().cpu().numpy()
-            for k, (a, b, c) in enumerate(batch):
-                w = t_w[a][:, None, None] * y_w[b][None, :, None] * x_w[c][None, None, :]
-                out[(slice(None),) + sl[k]] += phi[k] * w
-    out /= norm[0][:, None, None] * norm[1][None, :, None] * norm[2][None, None, :]
-    return np.ascontiguousarray(np.moveaxis(out, 0, -1), dtype=np.float32)
+    plan = plan_fill(values.shape[:3], window=window, overlap=overlap, tile=tile, halo=halo,
+                     align=align, max_voxels=max_voxels, reach=getattr(predict, "reach", None))
+    return _predict_region(
+        predict, values, plan, origin=(0, 0, 0),
+        interior=tuple(slice(0, n) for n in values.shape[:3]), hours=hours,
+        fill_value=fill_value, uncertainty=uncertainty, batch_size=batch_size, device=device,
+        threads=threads, max_voxels=max_voxels, progress=progress)
 
 
 # ------------------------------------------------------------------------- DataArrays
 
 
-def _predict_block(block: np.ndarray, *, predict: PredictFn, normalize: ArrayFn,
-                   denormalize: ArrayFn, fill_value: float, opts: dict[str, Any]) -> np.ndarray:
-    """Physical-unit block ``(T, H, W, C)`` -> physical-unit prediction (dask task)."""
+def affine(values: np.ndarray, *, mean: np.ndarray, scale: np.ndarray,
+           inverse: bool = False) -> np.ndarray:
+    """``(values - mean) / scale`` (or its inverse) on arrays ending with the channel axis.
+
+    A plain function of arrays, so ``functools.partial(affine, mean=..., scale=...)``
+    pickles and travels to dask workers by value.
+    """
+    if inverse:
+        return values.astype(np.float64) * scale + mean
+    return ((values - mean) / scale).astype(np.float32)
+
+
+def _predict_block(block: np.ndarray, t_index: np.ndarray, y_index: np.ndarray,
+                   x_index: np.ndarray, hours: np.ndarray, *, predict: PredictFn,
+                   plan: FillPlan, normalize: ArrayFn, denormalize: ArrayFn,
+                   scale_out: ArrayFn | None, fill_value: float,
+                   opts: dict[str, Any], depth: tuple[int, int, int] = (0, 0, 0),
+                   block_info: dict[Any, Any] | None = None) -> np.ndarray:
+    """A chunk with its margins (physical units) -> its prediction (dask task).
+
+    ``depth`` is the margin map_overlap added on each side of an inner chunk boundary;
+    ``block_info`` (from dask) says which chunk this is, hence where margins are.
+    """
     if block.size == 0:
-        return np.zeros(block.shape, dtype=np.float32)
+        n_out = block.shape[-1] * (2 if scale_out is not None else 1)
+        return np.zeros(block.shape[:3] + (n_out,), dtype=np.float32)
+    origin = (int(t_index.ravel()[0]), int(y_index.ravel()[0]), int(x_index.ravel()[0]))
+    interior = []
+    for axis, n in enumerate(block.shape[:3]):
+        lo, hi = 0, n
+        if block_info is not None:
+            where, count = block_info[0]["chunk-location"][axis], block_info[0]["num-chunks"][axis]
+            lo = depth[axis] if where > 0 else 0
+            hi = n - (depth[axis] if where < count - 1 else 0)
+        interior.append(slice(lo, max(hi, lo)))
     norm = np.asarray(normalize(np.asarray(block, dtype=np.float32)), dtype=np.float32)
-    phi = predict_array(predict, norm, fill_value=fill_value, **opts)
-    return np.asarray(denormalize(phi), dtype=np.float32)
+    pred = _predict_region(predict, norm, plan, origin=origin, interior=tuple(interior),
+                           hours=np.asarray(hours).ravel(), fill_value=fill_value,
+                           uncertainty=scale_out is not None, **opts)
+    c = block.shape[-1]
+    out = [np.asarray(denormalize(pred[..., :c]), dtype=np.float32)]
+    if scale_out is not None:
+        out.append(np.asarray(scale_out(pred[..., c:]), dtype=np.float32))
+    return np.concatenate(out, axis=-1)
+
+
+def _hours(can: xr.DataArray, time_dim: str) -> np.ndarray:
+    coord = can.coords.get(time_dim)
+    n = can.sizes[time_dim]
+    if coord is not None and np.issubdtype(coord.dtype, np.datetime64) and n:
+        ns = coord.values.astype("datetime64[ns]").astype(np.int64)
+        return (ns - ns[0]).astype(np.float64) / 3.6e12
+    if coord is not None and coord.dtype.kind in "iuf" and n:
+        return np.asarray(coord.values, np.float64) - float(coord.values[0])
+    return np.arange(n, dtype=np.float64)
 
 
 def predict_dataarray(
@@ -351,63 +571,84 @@ def predict_dataarray(
     normalize: ArrayFn,
     denormalize: ArrayFn,
     fill_value: float,
+    scale_out: ArrayFn | None = None,
     **opts: Any,
-) -> xr.DataArray:
+) -> xr.DataArray | tuple[xr.DataArray, xr.DataArray]:
     """Predict every pixel of a field in physical units, lazily on dask-backed input.
 
     Parameters
     ----------
     predict : callable
         ``predict(y, m) -> phi``, see :func:`predict_array`. Under a
-        ``dask.distributed`` client with worker processes it must pickle (e.g.
+        ``dask.distributed`` cluster with worker processes it must pickle (e.g.
         :class:`GeneratorPredictor`, not a closure over a lock or a CUDA tensor).
     da : xarray.DataArray
         Field ``(time, y, x[, channel])`` in physical units, NaN = missing.
     normalize, denormalize : callable
-        Map ``(T, H, W, C)`` numpy arrays from physical units to the network's and back.
+        Map ``(T, H, W, C)`` numpy arrays from physical units to the network's and back
+        (picklable for a process-based cluster, e.g. ``functools.partial(affine, ...)``).
     fill_value : float
         The constant c for missing values (in normalised units).
+    scale_out : callable, optional
+        Maps the predicted error scale ``exp(log_b)`` to a standard error in physical
+        units; when given, the standard error is returned too.
     **opts
         ``window``, ``overlap``, ``tile``, ``halo``, ``batch_size``, ``device``,
         ``threads``, ``align``, ``max_voxels``, ``progress`` of :func:`predict_array`.
 
     Returns
     -------
-    xarray.DataArray
+    xarray.DataArray, or (prediction, standard error) with ``scale_out``
         Prediction for every pixel, float32, same dims (in ``da``'s order), coordinates,
-        name and attributes. Dask-backed (computed chunk by chunk with ``overlap``
-        frames and ``halo`` pixels of context) when ``da`` is; the caller
-        (:func:`seainpaint.fill`) restores observed pixels and land.
+        name and attributes; dask-backed (computed chunk by chunk) when ``da`` is. The
+        caller (:func:`seainpaint.fill`) restores observed pixels and land.
     """
     can, dims = canonical(da)
-    window = opts.get("window", 24)
-    overlap = opts.get("overlap", 8)
-    halo = opts.get("halo", 16)
-    _check_options(window, overlap, opts.get("tile"), halo, opts.get("batch_size", 8),
-                   opts.get("align", 8))
-    overlap = min(overlap, window - 1)
-    block_fn = functools.partial(_predict_block, predict=predict, normalize=normalize,
-                                 denormalize=denormalize, fill_value=fill_value,
-                                 opts=dict(opts))
+    window = opts.pop("window", 24)
+    overlap = opts.pop("overlap", 8)
+    tile = opts.pop("tile", None)
+    halo = opts.pop("halo", 16)
+    align = opts.pop("align", 8)
+    max_voxels = opts.setdefault("max_voxels", 2**19)
+    opts.setdefault("batch_size", 8)
+    opts.setdefault("device", "auto")
+    opts.setdefault("threads", None)
+    opts.setdefault("progress", False)
+    _check_options(window, overlap, tile, halo, opts["batch_size"], align)
+    shape = tuple(int(can.sizes[d]) for d in (dims.time, dims.y, dims.x))
+    plan = plan_fill(shape, window=window, overlap=overlap, tile=tile, halo=halo, align=align,
+                     max_voxels=max_voxels, reach=getattr(predict, "reach", None))
+    hours = _hours(can, dims.time)
+    block_fn = functools.partial(_predict_block, predict=predict, plan=plan,
+                                 normalize=normalize, denormalize=denormalize,
+                                 scale_out=scale_out, fill_value=fill_value, opts=dict(opts))
+    has_channel = dims.channel is not None
+    n_t, n_y, n_x = shape
     if can.chunks is None:
         values = np.asarray(can.values, dtype=np.float32)
-        if dims.channel is None:
+        if not has_channel:
             values = values[..., None]
-        result = block_fn(values)
-        if dims.channel is None:
-            result = result[..., 0]
+        result = block_fn(values, np.arange(n_t), np.arange(n_y), np.arange(n_x), hours)
     else:
         # one progress bar per chunk would interleave: dask reports progress instead
         block_fn.keywords["opts"]["progress"] = False
-        result = _lazy(block_fn, can.data, has_channel=dims.channel is not None,
-                       depth=(overlap, halo, halo))
-    out = xr.DataArray(result, dims=can.dims, coords=can.coords, name=da.name,
-                       attrs=dict(da.attrs))
-    return out.transpose(*da.dims)
+        result = _lazy(block_fn, can.data, hours, plan, has_channel=has_channel,
+                       n_out_factor=2 if scale_out is not None else 1)
+    c = can.sizes[dims.channel] if has_channel else 1
+    pieces = [result[..., :c]]
+    if scale_out is not None:
+        pieces.append(result[..., c:])
+    out = []
+    for piece in pieces:
+        data = piece if has_channel else piece[..., 0]
+        arr = xr.DataArray(data, dims=can.dims, coords=can.coords, name=da.name,
+                           attrs=dict(da.attrs))
+        out.append(arr.transpose(*da.dims))
+    return out[0] if scale_out is None else (out[0], out[1])
 
 
-def _lazy(block_fn: Callable[[np.ndarray], np.ndarray], data: Any, *, has_channel: bool,
-          depth: tuple[int, int, int]) -> Any:
+def _lazy(block_fn: Callable[..., np.ndarray], data: Any, hours: np.ndarray, plan: FillPlan,
+          *, has_channel: bool, n_out_factor: int) -> Any:
     """map_overlap ``block_fn`` over a dask array ``(T, H, W[, C])``."""
     import dask.array as dsk
     from dask.array.overlap import ensure_minimum_chunksize
@@ -415,19 +656,42 @@ def _lazy(block_fn: Callable[[np.ndarray], np.ndarray], data: Any, *, has_channe
     if not has_channel:
         data = data[..., None]
     data = data.astype(np.float32).rechunk({3: -1})
-    depth_map: dict[int, int] = {3: 0}
     chunks = list(data.chunks)
-    for axis, d in enumerate(depth):
+    depth = list(plan.depth)
+    for axis in (1, 2):
+        if plan.tile is None or len(plan.axes[axis][0]) == 1:
+            chunks[axis] = (data.shape[axis],)  # whole frames: one chunk across
+            depth[axis] = 0
+    for axis in range(3):
         if len(chunks[axis]) == 1:
-            d = 0  # one chunk along this axis: nothing to share
-        d = min(d, data.shape[axis])
-        if d:
-            chunks[axis] = ensure_minimum_chunksize(d, chunks[axis])
-        depth_map[axis] = d
+            depth[axis] = 0  # one chunk along this axis: nothing to share
+        depth[axis] = min(depth[axis], data.shape[axis])
+        if depth[axis]:
+            chunks[axis] = ensure_minimum_chunksize(depth[axis], chunks[axis])
     data = data.rechunk(tuple(chunks))
-    result = dsk.map_overlap(
-        block_fn, data, depth=depth_map, boundary="none", trim=True, dtype=np.float32,
-        meta=np.empty((0,) * 4, dtype=np.float32), name=f"seainpaint-predict-{uuid.uuid4().hex}",
+    t_index = dsk.from_array(np.arange(data.shape[0]).reshape(-1, 1, 1, 1),
+                             chunks=(chunks[0], 1, 1, 1))
+    t_hours = dsk.from_array(hours.reshape(-1, 1, 1, 1), chunks=(chunks[0], 1, 1, 1))
+    y_index = dsk.from_array(np.arange(data.shape[1]).reshape(1, -1, 1, 1),
+                             chunks=(1, chunks[1], 1, 1))
+    x_index = dsk.from_array(np.arange(data.shape[2]).reshape(1, 1, -1, 1),
+                             chunks=(1, 1, chunks[2], 1))
+    dt, dy, dx = depth
+    depths = [{0: dt, 1: dy, 2: dx, 3: 0}, {0: dt, 1: 0, 2: 0, 3: 0},
+              {0: 0, 1: dy, 2: 0, 3: 0}, {0: 0, 1: 0, 2: dx, 3: 0},
+              {0: dt, 1: 0, 2: 0, 3: 0}]
+    # map_overlap hands ``chunks`` to map_blocks on the overlapped blocks: give their sizes
+    grown = []
+    for axis, d in enumerate((dt, dy, dx)):
+        sizes = data.chunks[axis]
+        last = len(sizes) - 1
+        grown.append(tuple(n + (d if i > 0 else 0) + (d if i < last else 0)
+                           for i, n in enumerate(sizes)))
+    out_chunks = tuple(grown) + ((data.shape[3] * n_out_factor,),)
+    block_fn = functools.partial(block_fn, depth=(dt, dy, dx))
+    return dsk.map_overlap(
+        block_fn, data, t_index, y_index, x_index, t_hours, depth=depths, boundary="none",
+        trim=True, dtype=np.float32, chunks=out_chunks,
+        meta=np.empty((0,) * 4, dtype=np.float32),
+        name=f"seainpaint-predict-{uuid.uuid4().hex}",
     )
-    return result if has_channel else result[..., 0]
-

@@ -22,9 +22,9 @@ from .errors import FieldError, OutputExistsError, SeainpaintError
 
 WEIGHTS_FILE = "weights.safetensors"
 CONFIG_FILE = "config.json"
-FORMAT_VERSION = 1
-
-FILL_WINDOW = 24  # smallest default window (frames) used by fill_field
+FORMAT_VERSION = 2
+META_PREFIX = "meta."  # non-network tensors stored in the weights file (land, grid)
+LAPLACE_STD = 2.0**0.5  # standard deviation of a Laplace distribution of unit scale
 
 
 class ModelError(SeainpaintError, ValueError):
@@ -48,7 +48,7 @@ def package_versions() -> dict[str, str]:
 
 
 def data_summary(da: xr.DataArray) -> dict[str, Any]:
-    """Summary of a training field: variable, units, grid, region and time range."""
+    """Summary of a training field: variable, units, grid shape and time range."""
     from .field import field_dims
 
     dims = field_dims(da)
@@ -61,12 +61,6 @@ def data_summary(da: xr.DataArray) -> dict[str, Any]:
         "n_time": int(da.sizes[dims.time]),
         "channels": int(da.sizes[dims.channel]) if dims.channel else 1,
     }
-    bounds: dict[str, list[float]] = {}
-    for name in (dims.y, dims.x):
-        if name in da.coords and da[name].dtype.kind in "iuf" and da.sizes[name] > 0:
-            values = np.asarray(da[name].values)
-            bounds[name] = [float(values.min()), float(values.max())]
-    summary["region_bounds"] = bounds
     if dims.time in da.coords and da.sizes[dims.time] > 0:
         times = da[dims.time].values
         summary["time_range"] = [str(times[0]), str(times[-1])]
@@ -95,20 +89,54 @@ def _norm_units(units: Any) -> str | None:
     return aliases.get(text, text)
 
 
+def _check_config(config: Any, where: str) -> dict[str, Any]:
+    """A model config, checked for the keys and types a fill needs."""
+    if not isinstance(config, dict):
+        raise ModelError(f"{where}: the model config must be a JSON object, got "
+                         f"{type(config).__name__}")
+    for key in ("generator", "window", "fill_value", "normalization"):
+        if key not in config:
+            raise ModelError(f"{where}: the model config is missing {key!r}")
+    if not isinstance(config["generator"], dict):
+        raise ModelError(f"{where}: 'generator' must be an object")
+    norm = config["normalization"]
+    try:
+        float(config["fill_value"])
+        int(config["window"])
+        arrays = [np.asarray(norm[k], dtype=np.float64) for k in ("mean", "scale")]
+    except (TypeError, ValueError, KeyError) as err:
+        raise ModelError(f"{where}: bad value in the model config ({type(err).__name__}: "
+                         f"{err})") from None
+    mean, scale = arrays
+    if mean.ndim != 1 or scale.shape != mean.shape or not (
+        np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()
+    ):
+        raise ModelError(f"{where}: the normalisation must be finite per-channel lists with "
+                         f"a positive scale, got mean={mean.tolist()} scale={scale.tolist()}")
+    return config
+
+
 class InpaintModel:
     """A trained generator with everything needed to fill a field.
 
     Parameters
     ----------
     generator : torch.nn.Module
-        The network φ: ``(y (B,C,T,H,W), m (B,1,T,H,W)) -> φ (B,C,T,H,W)`` in normalised
-        units.
+        The network φ: ``(y (B,C,T,H,W), m (B,1,T,H,W)[, context]) -> φ (B,C,T,H,W)`` in
+        normalised units.
     config : dict
         JSON-serialisable configuration with keys ``generator`` (the config given to
-        :func:`seainpaint.nn.build_generator`), ``window``, ``fill_value``,
-        ``normalization`` (``mean``, ``scale`` lists per channel, and ``std``),
-        ``process`` (occlusion process config or None), ``data`` (see
-        :func:`data_summary`), ``training`` and ``versions``.
+        :func:`seainpaint.nn.build_generator`), ``window`` (frames per fill window),
+        ``fill_value``, ``normalization`` (``mean``, ``std``, ``scale`` lists per
+        channel), ``time_step`` (hours), ``uncertainty_scale`` (calibration of the
+        predicted error scale), ``process`` (the measurement process trained with),
+        ``data`` (see :func:`data_summary`), ``training`` and ``versions``.
+    land : numpy.ndarray, optional
+        Boolean ``(Y, X)`` land mask of the training field.
+    grid : dict, optional
+        The training field's spatial coordinates (name -> values): a field on the same
+        grid is filled with the training land mask, so sea pixels that happen to be
+        cloudy during a whole short field are filled (flag 3), not taken for land.
 
     Attributes
     ----------
@@ -116,13 +144,14 @@ class InpaintModel:
         Short name used in the ``history`` attribute of filled fields.
     """
 
-    def __init__(self, generator: Any, config: dict[str, Any]) -> None:
-        for key in ("generator", "window", "fill_value", "normalization"):
-            if key not in config:
-                raise ModelError(f"model config is missing {key!r}")
+    def __init__(self, generator: Any, config: dict[str, Any], *,
+                 land: np.ndarray | None = None,
+                 grid: dict[str, np.ndarray] | None = None) -> None:
+        self.config = _check_config(config, "model")
         self.generator = generator
-        self.config = config
         self.generator.eval()
+        self.land = None if land is None else np.asarray(land, dtype=bool)
+        self.grid = {k: np.asarray(v) for k, v in (grid or {}).items()}
         gen = config["generator"]
         self.label = config.get(
             "label", f"InpaintModel({gen.get('arch', '?')}, {gen.get('variant', '?')})"
@@ -131,7 +160,7 @@ class InpaintModel:
     # ------------------------------------------------------------------ properties
     @property
     def window(self) -> int:
-        """Number of frames the generator sees at once."""
+        """Number of frames per fill window."""
         return int(self.config["window"])
 
     @property
@@ -156,8 +185,15 @@ class InpaintModel:
 
     @property
     def scale(self) -> np.ndarray:
-        """Per-channel divisor mapping the training range into the generator's (−1, 1)."""
+        """Per-channel divisor mapping physical units to the network's."""
         return np.asarray(self.config["normalization"]["scale"], dtype=np.float64)
+
+    @property
+    def has_uncertainty(self) -> bool:
+        """Whether the model predicts a standard error for every filled pixel."""
+        return bool(self.config["generator"].get("uncertainty")) and (
+            self.config.get("uncertainty_scale") is not None
+        )
 
     def normalize(self, values: np.ndarray) -> np.ndarray:
         """Physical units -> network units, on arrays ending with the channel axis."""
@@ -193,30 +229,51 @@ class InpaintModel:
                 f"the model was trained on {self.channels} channel(s); the field has {channels}"
             )
         data = self.config.get("data") or {}
+        hint = "pass check=False (seainpaint fill --no-check) to fill it anyway"
         trained_var = data.get("variable")
         if trained_var is not None and da.name is not None and str(da.name) != trained_var:
             raise ModelError(
                 f"the model was trained on variable {trained_var!r}, not {str(da.name)!r}; "
-                "pass check=False to fill it anyway"
+                + hint
             )
         trained_units = data.get("units")
         units = da.attrs.get("units")
         if trained_units is not None and _norm_units(units) != _norm_units(trained_units):
             raise ModelError(
                 f"the model was trained on data in {trained_units!r}; the field's units are "
-                f"{units!r}; convert it or pass check=False"
+                f"{units!r}; convert it or " + hint
             )
         trained_sn = data.get("standard_name")
         sn = da.attrs.get("standard_name")
         if trained_sn and sn and trained_sn != sn:
             raise ModelError(
-                f"the model was trained on standard_name {trained_sn!r}, not {sn!r}; "
-                "pass check=False to fill it anyway"
+                f"the model was trained on standard_name {trained_sn!r}, not {sn!r}; " + hint
             )
+
+    def land_mask(self, da: xr.DataArray) -> xr.DataArray | None:
+        """The training land mask when ``da`` lies on the training grid, else None."""
+        from .field import field_dims
+
+        if self.land is None or not self.grid:
+            return None
+        dims = field_dims(da)
+        if (da.sizes[dims.y], da.sizes[dims.x]) != self.land.shape:
+            return None
+        for name, values in self.grid.items():
+            if name not in (dims.y, dims.x) or name not in da.coords:
+                return None
+            mine = np.asarray(da[name].values)
+            if mine.shape != values.shape or not np.allclose(
+                mine.astype(np.float64), values.astype(np.float64), rtol=0, atol=1e-6
+            ):
+                return None
+        return xr.DataArray(self.land, dims=(dims.y, dims.x),
+                            coords={d: da[d] for d in (dims.y, dims.x) if d in da.coords},
+                            name="land")
 
     # ------------------------------------------------------------------ inference
     def predictor(self) -> Any:
-        """A picklable callable ``(y, m) -> φ`` running the generator in eval mode.
+        """A picklable callable ``(y, m[, context]) -> φ`` running the generator.
 
         Spectral normalisation is folded into the weights of a copy
         (:class:`seainpaint.inference.GeneratorPredictor`), so it can travel to
@@ -224,7 +281,7 @@ class InpaintModel:
         """
         from .inference import GeneratorPredictor
 
-        return GeneratorPredictor(self.generator)
+        return GeneratorPredictor(self.generator, step=float(self.config.get("time_step", 1.0)))
 
     def fill_field(
         self,
@@ -232,8 +289,9 @@ class InpaintModel:
         *,
         check: bool = True,
         device: Any = "auto",
+        uncertainty: bool = False,
         **options: Any,
-    ) -> xr.DataArray:
+    ) -> xr.DataArray | xr.Dataset:
         """Predict every pixel of ``da`` (the method :func:`seainpaint.fill` calls).
 
         Parameters
@@ -244,40 +302,71 @@ class InpaintModel:
             Refuse data whose variable name or units differ from the training data.
         device : str or torch.device
             ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``, ...
+        uncertainty : bool
+            Also predict the standard error of every pixel (models trained with the
+            uncertainty head, the default).
         **options
             Passed to :func:`seainpaint.inference.predict_dataarray` (``overlap``,
-            ``tile``, ``halo``, ``batch_size``, ``window``).
+            ``tile``, ``halo``, ``batch_size``, ``window``, ``threads``, ``progress``).
 
         Returns
         -------
-        xarray.DataArray
+        xarray.DataArray, or xarray.Dataset with ``prediction`` and ``standard_error``
             The prediction for every pixel (observed pixels are put back bit-for-bit and
             land set to NaN by :func:`seainpaint.fill`).
         """
+        import functools
+
         from .field import field_dims
-        from .inference import predict_dataarray
+        from .inference import affine, predict_dataarray
 
         field_dims(da)
         if da.dtype.kind != "f":
             raise FieldError(f"field {da.name!r} has dtype {da.dtype}; a float field is needed")
         if check:
             self.check_field(da)
-        # the networks are convolutional in time: fill with windows of at least a day of
-        # hourly frames even when training used shorter ones, so long cloudy spells are
-        # bridged by observations on both sides
-        window = int(options.setdefault("window", max(self.window, FILL_WINDOW)))
+        if uncertainty and not self.has_uncertainty:
+            raise ModelError(
+                "this model has no uncertainty head (trained with loss='paper' or "
+                "uncertainty=False): fill without uncertainty=True"
+            )
+        window = int(options.setdefault("window", self.window))
         options.setdefault("overlap", min(8, window // 3))
-        return predict_dataarray(
+        scale_out = None
+        if uncertainty:
+            factor = LAPLACE_STD * float(self.config["uncertainty_scale"])
+            scale_out = functools.partial(affine, mean=np.zeros_like(self.scale),
+                                          scale=factor * self.scale, inverse=True)
+        result = predict_dataarray(
             self.predictor(),
             da,
-            normalize=self.normalize,
-            denormalize=self.denormalize,
+            normalize=functools.partial(affine, mean=self.mean, scale=self.scale),
+            denormalize=functools.partial(affine, mean=self.mean, scale=self.scale,
+                                          inverse=True),
             fill_value=self.fill_value,
+            scale_out=scale_out,
             device=device,
             **options,
         )
+        if not uncertainty:
+            return result
+        prediction, sigma = result
+        return xr.Dataset({"prediction": prediction, "standard_error": sigma})
 
     # ------------------------------------------------------------------ persistence
+    def _tensors(self) -> dict[str, Any]:
+        import torch
+
+        state = {k: v.detach().cpu().contiguous().clone()
+                 for k, v in self.generator.state_dict().items()}
+        if self.land is not None:
+            state[META_PREFIX + "land"] = torch.from_numpy(self.land.astype(np.uint8))
+        for name, values in self.grid.items():
+            if values.dtype.kind in "iuf":
+                state[f"{META_PREFIX}grid.{name}"] = torch.from_numpy(
+                    np.ascontiguousarray(values, dtype=np.float64))
+        return state
+
     def save(self, directory: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write ``weights.safetensors`` and ``config.json`` into ``directory``, atomically.
 
@@ -297,11 +386,7 @@ class InpaintModel:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
-            state = {
-                k: v.detach().cpu().contiguous().clone()
-                for k, v in self.generator.state_dict().items()
-            }
-            save_file(state, str(tmp / WEIGHTS_FILE), metadata={"format": "seainpaint"})
+            save_file(self._tensors(), str(tmp / WEIGHTS_FILE), metadata={"format": "seainpaint"})
             config = dict(self.config)
             config["format_version"] = FORMAT_VERSION
             config["label"] = self.label
@@ -325,7 +410,8 @@ class InpaintModel:
         Raises
         ------
         ModelError
-            If the directory does not hold a seainpaint model.
+            If the directory does not hold a readable seainpaint model (missing, truncated
+            or corrupt files, a config that does not fit the weights).
         """
         from safetensors.torch import load_file
 
@@ -340,17 +426,38 @@ class InpaintModel:
             )
         try:
             config = json.loads(config_path.read_text())
-        except json.JSONDecodeError as err:
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise ModelError(f"{str(config_path)!r} is not valid JSON: {err}") from None
-        generator = build_generator(config["generator"])
-        state = load_file(str(weights_path), device=str(device))
+        config = _check_config(config, repr(str(config_path)))
+        version = config.get("format_version", 1)
+        if version != FORMAT_VERSION:
+            raise ModelError(
+                f"{str(path)!r} is a model of format {version}; this seainpaint reads "
+                f"format {FORMAT_VERSION}: train it again with this version"
+            )
         try:
-            generator.load_state_dict(state)
+            generator = build_generator(config["generator"])
+        except SeainpaintError as err:
+            raise ModelError(f"{str(config_path)!r}: {err}") from None
+        try:
+            state = load_file(str(weights_path), device=str(device))
+        except Exception as err:  # noqa: BLE001 - safetensors raises its own error types
+            raise ModelError(
+                f"cannot read {str(weights_path)!r}: {err} (truncated or not a safetensors "
+                "file)"
+            ) from None
+        meta = {k[len(META_PREFIX):]: v for k, v in state.items() if k.startswith(META_PREFIX)}
+        weights = {k: v for k, v in state.items() if not k.startswith(META_PREFIX)}
+        try:
+            generator.load_state_dict(weights)
         except RuntimeError as err:
             raise ModelError(
                 f"weights in {str(weights_path)!r} do not fit the config: {err}"
             ) from None
-        return cls(generator, config)
+        land = meta["land"].cpu().numpy().astype(bool) if "land" in meta else None
+        grid = {k[len("grid."):]: v.cpu().numpy() for k, v in meta.items()
+                if k.startswith("grid.")}
+        return cls(generator, config, land=land, grid=grid)
 
 
 def _json_default(obj: Any) -> Any:

@@ -453,3 +453,124 @@ def occluded_fraction(obs: xr.DataArray) -> float:
     if n_sea == 0:
         return float("nan")
     return float(1.0 - observed.where(sea, False).sum() / n_sea)
+
+
+class FieldClouds(OcclusionProcess):
+    """Mask sequences drawn from a field's own missing-data pattern (c = 1).
+
+    Real satellite data never record the process that hid them, but they carry many
+    examples of it: their own gaps. Each draw takes a random run of frames of the
+    source field's mask (missing sea pixels = cloud; land and pixels outside the
+    source count as observed), at a random place, shifted periodically at random, with
+    random flips and — where the frame is square — transposition. This is how DINCAE
+    (Barth et al., 2020) and Asperti et al. (2024) train on satellite data without truth,
+    and it is the measurement process :func:`seainpaint.train` uses when the field
+    records none.
+
+    Parameters
+    ----------
+    source : xarray.DataArray
+        A field ``(time, y, x[, channel])`` (NaN = missing; dask-backed is fine) or a
+        boolean observed mask ``(time, y, x)`` (True = observed). Only its mask is kept,
+        in memory, as bits.
+    land : xarray.DataArray or numpy.ndarray, optional
+        Boolean ``(y, x)`` land mask of the source (default: its never-observed pixels).
+    shift, flip : bool
+        Random periodic shifts; random flips and transposition.
+    """
+
+    time_dependent: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        source: xr.DataArray,
+        land: xr.DataArray | np.ndarray | None = None,
+        *,
+        shift: bool = True,
+        flip: bool = True,
+    ) -> None:
+        if not isinstance(source, xr.DataArray):
+            raise FieldError(
+                f"FieldClouds needs a field or a mask DataArray, got {type(source).__name__}"
+            )
+        if source.dtype == bool:
+            if source.ndim != 3 or "time" not in source.dims:
+                raise FieldError(f"a mask source must have dims (time, y, x); got {source.dims}")
+            observed = np.asarray(source.transpose("time", ...).values)
+        else:
+            from .field import observed_mask
+
+            can, _ = canonical(source)
+            observed = np.asarray(observed_mask(can).values)
+        if land is None:
+            land_arr = ~observed.any(axis=0)
+        else:
+            land_arr = np.asarray(land.values if isinstance(land, xr.DataArray) else land)
+            if land_arr.shape != observed.shape[1:]:
+                raise FieldError(
+                    f"land mask shape {land_arr.shape} does not match the source grid "
+                    f"{observed.shape[1:]}"
+                )
+        cloud = ~observed & ~land_arr.astype(bool)
+        self.shape = cloud.shape
+        self._bits = np.packbits(cloud, axis=-1)
+        self.shift = bool(shift)
+        self.flip = bool(flip)
+        sea = int((~land_arr).sum()) * cloud.shape[0]
+        self.cover = float(cloud.sum() / sea) if sea else 0.0
+
+    @property
+    def clouds(self) -> np.ndarray:
+        """The source's cloud mask ``(time, y, x)`` (True = cloud), unpacked."""
+        return np.unpackbits(self._bits, axis=-1, count=self.shape[-1]).astype(bool)
+
+    def cloud_window(self, t0: int, length: int) -> np.ndarray:
+        """Cloud mask of ``length`` frames of the source from ``t0`` (played back and forth
+        when the source is shorter)."""
+        n = self.shape[0]
+        if n >= length:
+            frames = np.arange(t0, t0 + length)
+        else:
+            period = max(2 * n - 2, 1)
+            idx = (t0 + np.arange(length)) % period
+            frames = np.where(idx < n, idx, period - idx)
+        return np.unpackbits(self._bits[frames], axis=-1, count=self.shape[-1]).astype(bool)
+
+    def sample(self, shape: tuple[int, int, int], rng: np.random.Generator) -> np.ndarray:
+        t_len, h, w = shape
+        n, sy, sx = self.shape
+        t0 = int(rng.integers(0, max(n - t_len, 0) + 1))
+        cloud = self.cloud_window(t0, t_len)
+        transpose = self.flip and sy == sx and bool(rng.integers(0, 2))
+        if transpose:
+            cloud = cloud.transpose(0, 2, 1)
+        if self.flip:
+            if rng.integers(0, 2):
+                cloud = cloud[:, ::-1]
+            if rng.integers(0, 2):
+                cloud = cloud[:, :, ::-1]
+        if self.shift:
+            cloud = np.roll(cloud, (int(rng.integers(0, sy)), int(rng.integers(0, sx))), (1, 2))
+        # a target larger than the source sees it tiled periodically; a smaller one a crop
+        reps = (1, -(-h // cloud.shape[1]), -(-w // cloud.shape[2]))
+        if reps != (1, 1, 1):
+            cloud = np.tile(cloud, reps)
+        y0 = int(rng.integers(0, cloud.shape[1] - h + 1))
+        x0 = int(rng.integers(0, cloud.shape[2] - w + 1))
+        return ~np.ascontiguousarray(cloud[:, y0 : y0 + h, x0 : x0 + w])
+
+    def to_config(self) -> dict[str, Any]:
+        return {
+            "name": "FieldClouds",
+            "shift": self.shift,
+            "flip": self.flip,
+            "cover": round(self.cover, 6),
+            "source_shape": list(self.shape),
+        }
+
+    @classmethod
+    def _from_params(cls, params: dict[str, Any]) -> FieldClouds:
+        raise SeainpaintError(
+            "a FieldClouds process is rebuilt from its source field: "
+            "FieldClouds(field) (seainpaint.train does this from the field it trains on)"
+        )

@@ -77,6 +77,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .context import CONTEXT_CHANNELS, temporal_context
 from .layers import (
     Block2p1d,
     ConfigError,
@@ -89,7 +90,6 @@ from .layers import (
     conv3d,
     fold_time,
     plain_state_dict,
-    temporal_prior,
     unfold_time,
 )
 
@@ -121,7 +121,7 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     """
     cfg = dict(config or {})
     known = {"arch", "variant", "channels", "base", "spectral_norm", "attention",
-             "temporal_kernel", "prior"}
+             "temporal_kernel", "prior", "reach", "uncertainty"}
     unknown = sorted(set(cfg) - known)
     if unknown:
         raise ConfigError(f"unknown generator config keys {unknown}; known: {sorted(known)}")
@@ -136,6 +136,13 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     cfg.setdefault("spectral_norm", True)
     cfg.setdefault("attention", True)
     cfg.setdefault("temporal_kernel", 3)
+    cfg.setdefault("uncertainty", False)
+    cfg.setdefault("reach", None)
+    if cfg["reach"] is not None and (
+        not isinstance(cfg["reach"], int) or isinstance(cfg["reach"], bool) or cfg["reach"] < 1
+    ):
+        raise ConfigError(f"generator config 'reach' must be a positive int or None, "
+                          f"got {cfg['reach']!r}")
     for key in ("channels", "base", "temporal_kernel"):
         value = cfg[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -158,16 +165,22 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 class Generator(nn.Module):
-    """Base class: pads frames, adds the mask (and prior) channels, crops, applies tanh.
+    """Base class: pads frames, adds the mask (and context) channels, crops the output.
 
-    With ``config["prior"]`` set to "time" (or "causal"), a first guess of every pixel
-    by interpolation in time of its own observations (:func:`~.layers.temporal_prior`;
-    "causal": the last observation) is fed as extra input channels and the network
-    predicts a correction to it: ``phi = tanh(g · body(y, m, prior) + atanh(prior))``
-    with a learnable gain ``g`` that starts at zero (as in ReZero), so the untrained
-    generator is exactly interpolation in time and training can only move away from it
-    where that pays (spectral normalisation keeps ``body`` at unit scale whatever its
-    initialisation, so without the gain the untrained output would be noise).
+    With ``config["prior"]`` set to "time" (or "causal"), the network is told each
+    pixel's temporal context (:func:`~.context.temporal_context`): a first guess by
+    interpolation in time of its own observations within ``config["reach"]`` frames
+    ("causal": the last observation) and how far those observations are. It predicts a
+    correction to that guess, ``phi = prior + head(body(y, m, context))``, whose last
+    layer starts at zero: the untrained generator is exactly the interpolation in time,
+    and every parameter receives gradients from the first step. The output is not
+    squashed, so any value the data can take is reachable.
+
+    Without a prior ("none", the paper's architecture) ``phi = tanh(body(y, m))``.
+
+    With ``config["uncertainty"]`` the network also predicts, per pixel and channel, the
+    log of the scale ``b`` of a Laplace distribution of its error (trained with the
+    negative log-likelihood on re-hidden observations; see :mod:`seainpaint.training`).
     """
 
     takes_mask = True
@@ -177,28 +190,62 @@ class Generator(nn.Module):
         super().__init__()
         self.config = config
         self.prior = config.get("prior", "none")
+        self.reach = config.get("reach")
         c = config["channels"]
-        self.in_channels = c + 1 + (c if self.prior != "none" else 0)
-        if self.prior != "none":
-            self.residual_gain = nn.Parameter(torch.zeros(1))
+        self.uncertainty = bool(config.get("uncertainty", False))
+        self.in_channels = c + 1 + (c + CONTEXT_CHANNELS if self.prior != "none" else 0)
+        self.out_channels = c * (2 if self.uncertainty else 1)
 
-    def forward(self, y: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+    def context(
+        self, y: torch.Tensor, m: torch.Tensor, times: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The temporal context (prior, gaps) of ``y`` within its own frames."""
+        return temporal_context(y, m, times, reach=self.reach, causal=self.prior == "causal")
+
+    def forward(
+        self,
+        y: torch.Tensor,
+        m: torch.Tensor,
+        context: tuple[torch.Tensor, torch.Tensor] | None = None,
+        *,
+        return_scale: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Predict every pixel.
+
+        Parameters
+        ----------
+        y : Tensor ``(B, C, T, H, W)``
+            Normalised field, missing pixels set to the constant c.
+        m : Tensor ``(B, 1, T, H, W)``
+            1 where observed.
+        context : (Tensor, Tensor), optional
+            ``(prior, gaps)`` from :func:`~.context.temporal_context` computed on more
+            frames than ``y`` holds (the fill and the training do this, so that a window
+            sees observations beyond its ends); computed from ``y`` alone when omitted.
+        return_scale : bool
+            Also return the predicted log-scale of the error (needs ``uncertainty``).
+
+        Returns
+        -------
+        Tensor ``(B, C, T, H, W)``, or ``(phi, log_b)`` with ``return_scale``.
+        """
         if y.dim() != 5 or m.dim() != 5 or m.shape[1] != 1 or y.shape[2:] != m.shape[2:]:
             raise ConfigError(
                 f"generator expects y (B, C, T, H, W) and m (B, 1, T, H, W); got "
                 f"{tuple(y.shape)} and {tuple(m.shape)}"
             )
-        if y.shape[1] != self.config["channels"]:
-            raise ConfigError(
-                f"generator built for {self.config['channels']} channel(s), got {y.shape[1]}"
-            )
+        c = self.config["channels"]
+        if y.shape[1] != c:
+            raise ConfigError(f"generator built for {c} channel(s), got {y.shape[1]}")
+        if return_scale and not self.uncertainty:
+            raise ConfigError("this generator was built without an uncertainty head")
         h, w = y.shape[-2:]
         m = m.to(y.dtype)
         parts = [y, m]
         prior = None
         if self.prior != "none":
-            prior = temporal_prior(y, m, causal=self.prior == "causal")
-            parts.append(prior)
+            prior, gaps = context if context is not None else self.context(y, m)
+            parts += [prior.to(y.dtype), gaps.to(y.dtype)]
         x = torch.cat(parts, 1)
         k = self.multiple
         ph, pw = (-h) % k, (-w) % k
@@ -209,12 +256,25 @@ class Generator(nn.Module):
         z = self.body(x)
         if ph or pw:
             z = z[..., :h, :w]
-        if prior is not None:
-            z = self.residual_gain * z + torch.atanh(prior.clamp(-0.95, 0.95))
-        return torch.tanh(z)
+        z = z.float()
+        phi = prior + z[:, :c] if prior is not None else torch.tanh(z[:, :c])
+        if return_scale:
+            return phi, z[:, c:]
+        return phi
 
     def body(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def _head_conv(cin: int, cout: int, prior: str, use_sn: bool) -> nn.Module:
+    """The last 3x3 convolution; zero (and not spectral-normed) when it corrects a prior."""
+    if prior == "none":
+        return conv2d(cin, cout, 3, use_sn=use_sn)
+    head = conv2d(cin, cout, 3, use_sn=False)
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.zero_()
+    return head
 
 
 class _FrameWise(nn.Module):
@@ -277,7 +337,7 @@ class FastGenerator(Generator):
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
-        b, c = config["base"], config["channels"]
+        b = config["base"]
         use_sn = config["spectral_norm"]
         variant = config["variant"]
         kt = 1 if variant in ("static", "recurrent") else config["temporal_kernel"]
@@ -309,7 +369,8 @@ class FastGenerator(Generator):
         self.dec0 = nn.Sequential(batch_norm(ch[0]), nn.ReLU(),
                                   _FrameWise(conv2d(ch[0], ch[0], 3, use_sn=use_sn)))
         self.head = nn.Sequential(batch_norm(ch[0]), nn.ReLU(),
-                                  _FrameWise(conv2d(ch[0], c, 3, use_sn=use_sn)))
+                                  _FrameWise(_head_conv(ch[0], self.out_channels, self.prior,
+                                                        use_sn)))
 
     def body(self, x: torch.Tensor) -> torch.Tensor:
         e0 = self.stem(x)
@@ -327,7 +388,7 @@ class PaperGenerator(Generator):
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
-        b, c = config["base"], config["channels"]
+        b = config["base"]
         use_sn = config["spectral_norm"]
         variant = config["variant"]
         kt = 1 if variant in ("static", "recurrent") else 3
@@ -344,7 +405,7 @@ class PaperGenerator(Generator):
         layers += [
             res(2 * b, b),
             batch_norm(b), nn.ReLU(),
-            conv3d(b, c, (kt, 3, 3), use_sn=use_sn),
+            conv3d(b, self.out_channels, (kt, 3, 3), use_sn=use_sn),
         ]
         self.net = nn.Sequential(*layers)
 

@@ -1,0 +1,114 @@
+"""What the generator is told about each pixel's own history: the temporal context.
+
+For every pixel and frame, :func:`temporal_context` finds the previous and the next
+frame where the pixel is observed, at most ``reach`` frames away, and returns
+
+- the *prior*: linear interpolation in time between those two observations (weighted by
+  the real time stamps, so irregular sampling is handled), the one observed side where
+  only one lies within reach, and 0 (the normalised mean) where none does;
+- two *gap* channels: how far the previous and the next observation are, as
+  ``log1p(distance / step)`` with the distance in the time units of ``times`` and
+  ``step`` the nominal time step (``log1p(reach)`` where there is none within reach).
+
+Both the training windows and the fill compute it with the same ``reach``, on enough
+surrounding frames that a frame's context never depends on where a window, a tile or a
+dask chunk starts: a pixel's context only uses frames within ``reach`` of it.
+
+Tensors are ``(B, C, T, H, W)`` values and ``(B, 1, T, H, W)`` masks (1 = observed);
+``times`` is ``(B, T)`` or ``(T,)``, in any unit (hours for SST).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+CONTEXT_CHANNELS = 2  # gap to the previous and to the next observation
+
+
+def _previous_observed(obs: torch.Tensor) -> torch.Tensor:
+    """Index of the last observed frame at or before each frame (-1 where none)."""
+    t_len = obs.shape[2]
+    t = torch.arange(t_len, device=obs.device).view(1, 1, t_len, 1, 1)
+    return torch.where(obs, t, torch.full_like(t, -1)).cummax(2).values
+
+
+def temporal_context(
+    y: torch.Tensor,
+    m: torch.Tensor,
+    times: torch.Tensor | None = None,
+    *,
+    reach: int | None = None,
+    step: float = 1.0,
+    causal: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The prior and the gap channels of every pixel (see the module docstring).
+
+    Parameters
+    ----------
+    y : Tensor ``(B, C, T, H, W)``
+        Normalised values (anything where not observed).
+    m : Tensor ``(B, 1, T, H, W)``
+        1 where observed.
+    times : Tensor ``(B, T)`` or ``(T,)``, optional
+        Time stamps (float64 recommended); frame indices times ``step`` when omitted.
+    reach : int, optional
+        Observations more than ``reach`` frames away are not used (unlimited when None).
+    step : float
+        Nominal time step, in the units of ``times``.
+    causal : bool
+        Use the past only: the prior is the last observation (persistence) and the
+        second gap channel is constant.
+
+    Returns
+    -------
+    prior : Tensor ``(B, C, T, H, W)``
+        Equal to ``y`` where observed. No gradient flows through it.
+    gaps : Tensor ``(B, 2, T, H, W)``
+        ``log1p`` of the distance to the previous and next observation, in steps.
+    """
+    with torch.no_grad():
+        b, _, t_len = y.shape[:3]
+        obs = m > 0.5
+        dev = y.device
+        limit = t_len if reach is None else int(reach)
+        cap = math.log1p(limit)
+        idx = torch.arange(t_len, device=dev).view(1, 1, t_len, 1, 1)
+        if times is None:
+            tt = idx.to(torch.float64) * step
+        else:
+            tt = times.to(device=dev, dtype=torch.float64)
+            tt = tt.view(1, 1, t_len, 1, 1) if tt.dim() == 1 else tt.view(b, 1, t_len, 1, 1)
+
+        prev_i = _previous_observed(obs)
+        has_prev = (prev_i >= 0) & (idx - prev_i <= limit)
+        prev_c = prev_i.clamp(min=0)
+        y_prev = torch.gather(y, 2, prev_c.expand_as(y))
+        t_prev = torch.gather(tt.expand(*prev_c.shape[:2], -1, *prev_c.shape[3:]), 2, prev_c)
+        gap_prev = torch.where(has_prev, torch.log1p((tt - t_prev) / step), cap)
+        if causal:
+            prior = torch.where(has_prev, y_prev, torch.zeros_like(y))
+            gaps = torch.cat([gap_prev, torch.full_like(gap_prev, cap)], 1)
+            return prior, gaps.to(y.dtype)
+
+        rev = _previous_observed(obs.flip(2)).flip(2)
+        next_i = torch.where(rev >= 0, t_len - 1 - rev, torch.full_like(rev, -1))
+        has_next = (next_i >= 0) & (next_i - idx <= limit)
+        next_c = next_i.clamp(min=0)
+        y_next = torch.gather(y, 2, next_c.expand_as(y))
+        t_next = torch.gather(tt.expand(*next_c.shape[:2], -1, *next_c.shape[3:]), 2, next_c)
+        gap_next = torch.where(has_next, torch.log1p((t_next - tt) / step), cap)
+
+        # one side missing: both ends are the observed side, the blend is that value
+        y_prev = torch.where(has_prev, y_prev, y_next)
+        y_next = torch.where(has_next, y_next, y_prev)
+        t_prev = torch.where(has_prev, t_prev, tt)
+        t_next = torch.where(has_next, t_next, tt)
+        span = t_next - t_prev
+        frac = torch.where(span > 0, (tt - t_prev) / torch.where(span > 0, span, 1.0), 0.0)
+        frac = frac.clamp(0, 1).to(y.dtype)
+        blended = y_prev + frac * (y_next - y_prev)
+        prior = torch.where(has_prev | has_next, blended, torch.zeros_like(y))
+        gaps = torch.cat([gap_prev, gap_next], 1)
+        return prior, gaps.to(y.dtype)

@@ -1,0 +1,426 @@
+"""The public :func:`train`: options, data, stopping rules, progress, the model."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ..errors import FieldError, SeainpaintError
+from ..field import canonical, field_dims
+from ..io.stores import open_field
+from ..occlusion import FieldClouds, OcclusionProcess
+from .data import FieldWindows, WindowSampler, field_statistics
+from .loop import CHECKPOINT_FILE, TrainConfig, Trainer, TrainingError, load_checkpoint
+
+VARIANTS = ("spatiotemporal", "static", "recurrent")
+SUPERVISION = (None, "unpaired", "paired")
+DEFAULT_MINUTES = 30.0  # the budget when no stopping rule is given
+
+#: Loss presets: what ``loss=`` sets before the explicit options are applied.
+LOSSES: dict[str, dict[str, Any]] = {
+    # re-hidden observations scored with L1 + a Laplace likelihood for the error scale
+    "self-supervised": dict(recon_weight=1.0, adv_weight=0.0, uncertainty=True,
+                            lr=1e-3, betas=(0.9, 0.999)),
+    # the same plus the paper's adversarial game (Df, Ds, hinge loss)
+    "hybrid": dict(recon_weight=1.0, adv_weight=0.01, uncertainty=True,
+                   lr=1e-3, betas=(0.9, 0.999), d_lr=1e-4, d_betas=(0.0, 0.999)),
+    # the paper's loss (eq. 4, hinge) and its settings (§3.4): Adam 1e-4, betas (0, 0.999)
+    "paper": dict(recon_weight=0.0, adv_weight=1.0, uncertainty=False,
+                  lr=1e-4, betas=(0.0, 0.999), d_lr=1e-4, d_betas=(0.0, 0.999)),
+}
+
+
+def resolve_process(
+    process: OcclusionProcess | dict[str, Any] | str | None, obs: xr.DataArray
+) -> OcclusionProcess:
+    """The measurement process to train with.
+
+    Given, or rebuilt from ``obs.attrs["seainpaint_occlusion"]``; otherwise — real data
+    never record one — the field's own clouds (:class:`~seainpaint.occlusion.FieldClouds`).
+    """
+    if isinstance(process, OcclusionProcess):
+        return process
+    if isinstance(process, str):
+        try:
+            process = json.loads(process)
+        except json.JSONDecodeError as err:
+            raise TrainingError(f"process is not valid JSON: {err}") from None
+    if process is None:
+        text = obs.attrs.get("seainpaint_occlusion")
+        if not text:
+            return FieldClouds(obs)
+        try:
+            process = json.loads(text)
+        except json.JSONDecodeError:
+            return FieldClouds(obs)
+    if not isinstance(process, dict):
+        raise TrainingError(f"process must be an OcclusionProcess, got {type(process).__name__}")
+    if process.get("name") == "FieldClouds":
+        return FieldClouds(obs, shift=process.get("shift", True), flip=process.get("flip", True))
+    try:
+        return OcclusionProcess.from_config(process)
+    except SeainpaintError as err:
+        raise TrainingError(
+            f"cannot rebuild the occlusion process recorded in {obs.name!r}: {err}; pass "
+            "process= (or nothing: training then uses the field's own clouds)"
+        ) from None
+
+
+def _options(loss: str, options: dict[str, Any]) -> TrainConfig:
+    """A TrainConfig from the loss preset and the explicit options (checked)."""
+    if loss not in LOSSES:
+        raise TrainingError(f"loss={loss!r}; choose one of {sorted(LOSSES)}")
+    known = {f.name for f in dataclasses.fields(TrainConfig)} - {"loss"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise TrainingError(f"unknown training option(s) {unknown}; known: {sorted(known)}")
+    values = {**LOSSES[loss], **options, "loss": loss}
+    patch = values.get("patch", 64)
+    values["patch"] = (patch, patch) if isinstance(patch, int) else tuple(patch)
+    for key in ("betas", "d_betas"):
+        if key in values:
+            values[key] = tuple(float(b) for b in values[key])
+    cfg = TrainConfig(**values)
+    if cfg.variant not in VARIANTS:
+        raise TrainingError(f"variant={cfg.variant!r}; choose one of {VARIANTS}")
+    if cfg.supervised not in SUPERVISION:
+        raise TrainingError(f"supervised={cfg.supervised!r}; choose None, 'unpaired' or 'paired'")
+    for key in ("window", "fill_window", "batch_size", "eval_every", "checkpoint_every",
+                "n_val", "reach"):
+        value = getattr(cfg, key)
+        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
+            raise TrainingError(f"{key}={value!r} must be a positive int")
+    if cfg.uncertainty and not cfg.rehide:
+        raise TrainingError("uncertainty=True needs re-hidden observations (recon_weight > 0)")
+    if cfg.recon_weight == 0 and cfg.adv_weight == 0 and cfg.supervised is None:
+        raise TrainingError("recon_weight and adv_weight are both 0: nothing to learn")
+    return cfg
+
+
+def _stop_after(source: FieldWindows, cfg: TrainConfig, epochs: float | None,
+                steps: int | None) -> int | None:
+    total = steps
+    if epochs is not None:
+        n_t, n_y, n_x = source.shape
+        per_epoch = max(n_t // cfg.window, 1) * math.ceil(n_y / cfg.patch[0]) * math.ceil(
+            n_x / cfg.patch[1])
+        from_epochs = max(1, math.ceil(epochs * per_epoch / cfg.batch_size))
+        total = from_epochs if total is None else min(total, from_epochs)
+    return total
+
+
+def train(
+    obs: xr.DataArray | str | os.PathLike[str],
+    *,
+    variable: str | None = None,
+    process: OcclusionProcess | dict[str, Any] | str | None = None,
+    loss: str = "self-supervised",
+    steps: int | None = None,
+    epochs: float | None = None,
+    max_minutes: float | None = None,
+    clean: xr.DataArray | str | os.PathLike[str] | None = None,
+    device: Any = "auto",
+    threads: int | None = None,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    **options: Any,
+) -> Any:
+    """Learn to fill a cloudy field from the field alone (no cloud-free truth).
+
+    With no option, ``train(obs)`` learns from ``obs``'s own gaps: observed pixels are
+    hidden again with cloud masks taken from other times of the same field (shifted,
+    flipped), and the generator learns to predict them — and how wrong it is likely to
+    be — from everything else. See the README's accuracy table for what this gives.
+
+    Parameters
+    ----------
+    obs : xarray.DataArray or path
+        Observed field ``(time, y, x[, channel])``, NaN where missing, in memory or
+        dask-backed, or a Zarr store / NetCDF file holding it (see ``variable``). Land
+        comes from its ``land`` coordinate when it has one, else from the pixels never
+        observed in the whole field.
+    variable : str, optional
+        Variable to read from a store.
+    process : OcclusionProcess, dict or JSON str, optional
+        The measurement process whose draws hide pixels in training (the paper's ``m'``).
+        Default: the one recorded in ``obs.attrs["seainpaint_occlusion"]`` by
+        :func:`seainpaint.occlude`, else the field's own clouds (:class:`FieldClouds`).
+    loss : {"self-supervised", "hybrid", "paper"}
+        ``"self-supervised"`` (default, measured best per CPU minute): L1 on re-hidden
+        observations plus a Laplace likelihood for the error scale. ``"hybrid"``: the
+        same plus the paper's adversarial game (weight ``adv_weight``). ``"paper"``: the
+        paper's pure adversarial game (hinge loss, frame and sequence discriminators,
+        Adam 1e-4, betas (0, 0.999)) with no uncertainty.
+    steps, epochs, max_minutes : optional
+        Stop after ``steps`` optimiser steps (counting a resumed run's), after ``epochs``
+        passes over the field's windows, or when ``max_minutes`` are spent, whichever
+        comes first. With none of them: ``max_minutes = 30``.
+    clean : xarray.DataArray or path, optional
+        Clean field on the same grid (only with ``supervised="unpaired"/"paired"``).
+    device : str or torch.device
+        ``"auto"`` (CUDA when present, else the CPU), ``"cpu"``, ``"cuda"``, ...
+    threads : int, optional
+        Torch threads on the CPU (default: every core this process may use).
+    checkpoint_dir : path, optional
+        Where ``checkpoint.pt`` is written every ``checkpoint_every`` steps and at the end.
+    resume : bool
+        Continue from ``checkpoint_dir/checkpoint.pt`` when it exists.
+    progress : bool
+        Show a progress bar (steps, or the time budget) with an ETA and the losses.
+    **options
+        Any field of :class:`TrainConfig`, e.g. ``window`` (frames per training window,
+        24), ``fill_window`` (frames per window when filling and validating, 24),
+        ``patch`` (64), ``batch_size`` (4), ``reach`` (frames of context each way, 48),
+        ``arch`` ("fast" | "paper"), ``variant`` ("spatiotemporal" | "static" |
+        "recurrent"), ``base``, ``recon_weight``, ``adv_weight``, ``uncertainty``,
+        ``lr``, ``betas``, ``d_lr``, ``d_betas``, ``ema``, ``seed``, ``eval_every``,
+        ``checkpoint_every``, ``n_val``, ``supervised``, ``paired_weight``,
+        ``generator_options``, ``discriminator_options``.
+
+    Returns
+    -------
+    InpaintModel
+        The (weight-averaged) generator that predicted the validation pixels best.
+
+    Raises
+    ------
+    TrainingError
+        Bad options, too little data, or a checkpoint that cannot be resumed.
+    FieldError
+        A field that does not follow the data model.
+    """
+    import torch
+
+    from ..inference import select_device
+    from ..model import InpaintModel, data_summary, package_versions
+
+    started = time.monotonic()
+    da = open_field(obs, variable)
+    dims = field_dims(da)
+    if da.dtype.kind != "f":
+        raise FieldError(f"field {da.name!r} has dtype {da.dtype}; a float field is needed")
+    cfg = _options(loss, options)
+    if cfg.supervised is not None and clean is None:
+        raise TrainingError(f"supervised={cfg.supervised!r} needs the clean field: pass clean=")
+    if cfg.supervised is None and clean is not None:
+        raise TrainingError("clean= is only used by the supervised variants; pass supervised=")
+    for name, value in (("steps", steps), ("epochs", epochs), ("max_minutes", max_minutes)):
+        if value is not None and value <= 0:
+            raise TrainingError(f"{name}={value!r} must be positive")
+    if resume and checkpoint_dir is None:
+        raise TrainingError("resume=True needs checkpoint_dir=")
+    if steps is None and epochs is None and max_minutes is None:
+        max_minutes = DEFAULT_MINUTES
+
+    n_t, n_y, n_x = (da.sizes[dims.time], da.sizes[dims.y], da.sizes[dims.x])
+    window = min(cfg.window, n_t)
+    if window < 2 and cfg.variant != "static":
+        raise TrainingError(f"the field has {n_t} time step(s); a sequence model needs >= 2")
+    patch = (min(cfg.patch[0], n_y), min(cfg.patch[1], n_x))
+    cfg = dataclasses.replace(cfg, window=window, patch=patch,
+                              fill_window=min(cfg.fill_window, n_t))
+    gen_config: dict[str, Any] = {
+        "arch": cfg.arch, "variant": cfg.variant, "channels": int(da.sizes[dims.channel])
+        if dims.channel else 1, "uncertainty": cfg.uncertainty, "reach": cfg.reach,
+        "spectral_norm": cfg.adv_weight > 0 and cfg.recon_weight == 0,
+        **cfg.generator_options,
+    }
+    if cfg.base is not None:
+        gen_config["base"] = int(cfg.base)
+    from ..nn import generator_config
+
+    gen_config = generator_config(gen_config)
+    proc = resolve_process(process, da)
+    dev = select_device(device, threads)
+
+    can, _ = canonical(da)
+    norm, land = field_statistics(can, dims.channel is not None,
+                                  bounded=gen_config["prior"] == "none")
+    if land.all():
+        raise FieldError(f"field {da.name!r} has nothing observed: every value is NaN")
+    source = FieldWindows(da, norm, land)
+
+    # validation: the last tenth of the record (at least one fill window) when there is
+    # enough data, else the whole record
+    n_val_frames = max(cfg.fill_window, n_t // 10) if n_t >= 5 * cfg.fill_window else 0
+    t_train = (0, n_t - n_val_frames)
+    t_val = (n_t - n_val_frames, n_t) if n_val_frames else (0, n_t)
+    sampler = WindowSampler(source, cfg.window, patch, cfg.reach, t_train)
+    val_sampler = WindowSampler(source, cfg.fill_window, patch, cfg.reach, t_val)
+    clean_sampler = None
+    if clean is not None:
+        clean_da = open_field(clean, variable if not isinstance(clean, xr.DataArray) else None)
+        cdims = field_dims(clean_da)
+        cshape = tuple(clean_da.sizes[d] for d in cdims.canonical)
+        oshape = tuple(da.sizes[d] for d in dims.canonical)
+        if cshape[1:] != oshape[1:] or (cfg.supervised == "paired" and cshape[0] != oshape[0]):
+            raise TrainingError(
+                f"the clean field's shape {cshape} does not match the observations' {oshape}"
+            )
+        clean_source = FieldWindows(clean_da, norm, land)
+        clean_sampler = WindowSampler(clean_source, cfg.window, patch, cfg.reach,
+                                      (0, clean_source.shape[0]))
+
+    trainer = Trainer(sampler, val_sampler, proc, cfg, gen_config, proc.fill_value,
+                      norm.scale, dev, clean=clean_sampler)
+    ckpt_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+    if resume and ckpt_dir is not None and (ckpt_dir / CHECKPOINT_FILE).exists():
+        path = ckpt_dir / CHECKPOINT_FILE
+        trainer.load_state(load_checkpoint(path, dev), path)
+
+    total = _stop_after(source, cfg, epochs, steps)
+    deadline = started + 60.0 * max_minutes if max_minutes is not None else math.inf
+    stopped_by = _run(trainer, cfg, total, deadline, max_minutes, ckpt_dir, progress)
+    if ckpt_dir is not None:
+        trainer.save_checkpoint(ckpt_dir)
+
+    generator = trainer.ema.module
+    if trainer.best_state is not None:
+        generator.load_state_dict(trainer.best_state)
+    generator = copy.deepcopy(generator).cpu().eval()
+    config = {
+        "generator": trainer.gen_config,
+        "window": cfg.fill_window,
+        "reach": cfg.reach,
+        "time_step": source.step,
+        "fill_value": float(proc.fill_value),
+        "normalization": norm.to_json(),
+        "uncertainty_scale": trainer.best_calibration if cfg.uncertainty else None,
+        "process": proc.to_config(),
+        "data": data_summary(da),
+        "training": {
+            **cfg.to_json(),
+            "steps": trainer.step,
+            "stopped_by": stopped_by,
+            "best_step": trainer.best_step,
+            "best_val_mae": trainer.best_mae if math.isfinite(trainer.best_mae) else None,
+            "history": [
+                {"step": h["step"], "val_mae": v if math.isfinite(v) else None}
+                for h in trainer.history for v in (h["val_mae"],)
+            ],
+            "wall_seconds": round(time.monotonic() - started, 2),
+            "device": str(dev),
+            "threads": torch.get_num_threads() if dev.type == "cpu" else None,
+        },
+        "versions": package_versions(),
+        "label": f"InpaintModel({cfg.arch}, {cfg.variant}, {cfg.loss}"
+        + (f", {cfg.supervised}" if cfg.supervised else "") + ")",
+    }
+    return InpaintModel(generator, copy.deepcopy(config), land=land, grid=_grid(da))
+
+
+def _grid(da: xr.DataArray) -> dict[str, np.ndarray]:
+    """The spatial coordinates of a field (to recognise its grid when filling)."""
+    dims = field_dims(da)
+    out = {}
+    for name in (dims.y, dims.x):
+        if name in da.coords:
+            out[name] = np.asarray(da[name].values)
+    return out
+
+
+def _run(trainer: Trainer, cfg: TrainConfig, total: int | None, deadline: float,
+         max_minutes: float | None, ckpt_dir: Path | None, progress: bool) -> str:
+    """The loop: steps until a stopping rule fires; returns which one."""
+    from tqdm.auto import tqdm
+
+    by_time = total is None
+    budget = 60.0 * max_minutes if max_minutes is not None else None
+    bar = tqdm(
+        total=round(budget) if by_time and budget else total,
+        initial=0 if by_time else trainer.step,
+        disable=not progress,
+        desc=f"train {cfg.arch}/{cfg.variant} ({cfg.loss})",
+        unit="s" if by_time else "step",
+        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]",
+    )
+    start = time.monotonic()
+    if trainer.best_state is None:
+        trainer.evaluate_and_keep()
+    mae = trainer.best_mae
+    stopped_by = "steps"
+    try:
+        while total is None or trainer.step < total:
+            if time.monotonic() >= deadline:
+                stopped_by = "max_minutes"
+                break
+            losses = trainer.train_step()
+            if trainer.step % cfg.eval_every == 0:
+                mae = trainer.evaluate_and_keep()
+            if ckpt_dir is not None and trainer.step % cfg.checkpoint_every == 0:
+                trainer.save_checkpoint(ckpt_dir)
+            if by_time:
+                bar.n = min(round(time.monotonic() - start), bar.total or 0)
+            else:
+                bar.update(1)
+            bar.set_postfix({"step": trainer.step}
+                            | {k: f"{v:.3f}" for k, v in losses.items()}
+                            | {"val_mae": f"{mae:.4g}"}, refresh=True)
+    finally:
+        bar.close()
+    if not trainer.history or trainer.history[-1]["step"] != trainer.step:
+        trainer.evaluate_and_keep()
+    return stopped_by
+
+
+def run_train_command(
+    store: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    variable: str | None = None,
+    process: str | None = None,
+    lwp: str | os.PathLike[str] | None = None,
+    threshold: float | None = None,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    echo: Any = print,
+    **options: Any,
+) -> Path:
+    """What ``seainpaint train STORE -o MODEL`` does: train, then save the model.
+
+    The occlusion process is ``process`` (JSON), or ``Cloud(lwp, threshold)``, or the one
+    recorded in the store's ``seainpaint_occlusion`` attribute. Checkpoints go to
+    ``checkpoint_dir`` (default ``OUTPUT.checkpoints`` next to ``OUTPUT``).
+    """
+    from ..errors import OutputExistsError
+    from ..occlusion import Cloud, process_from_json
+
+    out = Path(output)
+    if out.exists() and not (overwrite or resume):
+        raise OutputExistsError(f"model directory {str(out)!r} exists; pass --overwrite")
+    if process is not None and lwp is not None:
+        raise TrainingError("give either --process or --lwp/--threshold, not both")
+    proc: OcclusionProcess | None = None
+    if process is not None:
+        try:
+            proc = process_from_json(process)
+        except json.JSONDecodeError as err:
+            raise TrainingError(f"--process is not valid JSON: {err}") from None
+    elif lwp is not None:
+        if threshold is None:
+            raise TrainingError("--lwp needs --threshold (g m-2)")
+        proc = Cloud(lwp, threshold=threshold)
+    elif threshold is not None:
+        raise TrainingError("--threshold needs --lwp")
+    ckpt = Path(checkpoint_dir) if checkpoint_dir else out.parent / f"{out.name}.checkpoints"
+    model = train(
+        store, variable=variable, process=proc, checkpoint_dir=ckpt, resume=resume, **options
+    )
+    model.save(out, overwrite=True)
+    info = model.config["training"]
+    echo(
+        f"wrote {out}: {info['steps']} steps ({info['stopped_by']}), best validation MAE "
+        f"{info['best_val_mae']} at step {info['best_step']}; checkpoints in {ckpt}"
+    )
+    return out

@@ -1,0 +1,266 @@
+"""The training data: the field in memory (or read lazily), its statistics, and batches.
+
+A batch holds ``B`` windows of ``window`` frames on ``patch`` pixels, each read with
+``reach`` frames of context on both sides, so the temporal context a window's frames are
+given (:func:`seainpaint.nn.context.temporal_context`) is computed exactly as the fill
+computes it on the whole field. Windows never read outside their time range (training or
+validation), so validation pixels are never seen in training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ..errors import FieldError
+from ..field import canonical, field_dims, land_mask
+
+IN_MEMORY_BYTES = 2 * 2**30  # fields up to 2 GiB (float32) are loaded once
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """Per-channel affine map from physical units to the network's: ``(x - mean) / scale``.
+
+    Attributes
+    ----------
+    mean, std, scale : numpy.ndarray
+        Mean and standard deviation of the observed values, and the divisor used (the
+        standard deviation, or for the paper's tanh generator the largest deviation from
+        the mean over 0.8 so that every observed value lies in (-0.8, 0.8)).
+    """
+
+    mean: np.ndarray
+    std: np.ndarray
+    scale: np.ndarray
+
+    def to_json(self) -> dict[str, list[float]]:
+        """Plain lists, for a model's ``config.json``."""
+        return {k: np.asarray(getattr(self, k), np.float64).tolist()
+                for k in ("mean", "std", "scale")}
+
+
+def field_statistics(
+    can: xr.DataArray, has_channel: bool, bounded: bool
+) -> tuple[Normalization, np.ndarray]:
+    """Normalisation of a field ``(time, y, x[, channel])`` and its land mask, in one pass.
+
+    Parameters
+    ----------
+    can : xarray.DataArray
+        The field in canonical dim order (dask-backed reductions stay lazy until the end).
+    has_channel : bool
+        Whether the last dim is a channel dim.
+    bounded : bool
+        Scale for a tanh output (largest deviation / 0.8) instead of the standard deviation.
+
+    Raises
+    ------
+    FieldError
+        A channel has no finite value.
+    """
+    import dask
+    import dask.array as dsa
+
+    arr = can.data if has_channel else can.data[..., None]
+    lib = dsa if isinstance(arr, dsa.Array) else np
+    axes = (0, 1, 2)
+    finite = lib.isfinite(arr)
+    zero = lib.where(finite, arr, 0).astype(np.float64)
+    stats = [finite.sum(axis=axes), zero.sum(axis=axes), (zero * zero).sum(axis=axes),
+             lib.where(finite, arr, np.inf).min(axis=axes),
+             lib.where(finite, arr, -np.inf).max(axis=axes)]
+    land = land_mask(can).data
+    if lib is dsa or isinstance(land, dsa.Array):
+        *stats, land = dask.compute(*stats, land)
+    count, total, total2, vmin, vmax = (np.asarray(s, np.float64) for s in stats)
+    if (count == 0).any():
+        raise FieldError(f"field {can.name!r} has nothing observed in at least one channel")
+    mean = total / count
+    std = np.sqrt(np.maximum(total2 / count - mean**2, 0.0))
+    std = np.where(std > 0, std, 1.0)
+    if bounded:
+        spread = np.maximum(np.abs(vmax - mean), np.abs(vmin - mean))
+        scale = np.where(spread > 0, spread / 0.8, 1.0)
+    else:
+        scale = std
+    return Normalization(mean, std, scale), np.asarray(land, dtype=bool)
+
+
+def time_axis(da: xr.DataArray) -> tuple[np.ndarray, float]:
+    """Times of a field as float64 hours since its first time step, and the median step.
+
+    A field without a datetime time coordinate is taken as hourly (index = hours).
+    """
+    dims = field_dims(da)
+    n = da.sizes[dims.time]
+    coord = da.coords.get(dims.time)
+    if coord is not None and np.issubdtype(coord.dtype, np.datetime64) and n:
+        values = coord.values.astype("datetime64[ns]").astype(np.int64)
+        hours = (values - values[0]).astype(np.float64) / 3.6e12
+    elif coord is not None and coord.dtype.kind in "iuf" and n:
+        hours = np.asarray(coord.values, np.float64) - float(coord.values[0])
+    else:
+        hours = np.arange(n, dtype=np.float64)
+    diffs = np.diff(hours)
+    step = float(np.median(diffs)) if diffs.size and np.median(diffs) > 0 else 1.0
+    return hours, step
+
+
+class FieldWindows:
+    """Windows of a field, normalised, as float32 arrays ``(t, h, w, C)`` (NaN missing).
+
+    The field is loaded into memory once when it fits in ``max_bytes`` (the common case:
+    a year of hourly 64x64 SST is 140 MB); otherwise windows are read lazily from its
+    dask (or NetCDF/Zarr) backing, a batch per dask computation.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        The field.
+    norm : Normalization
+        Applied to every value read.
+    land : numpy.ndarray
+        Boolean ``(Y, X)`` land mask.
+    max_bytes : int
+        Largest field (as float32) loaded into memory.
+    """
+
+    def __init__(self, da: xr.DataArray, norm: Normalization, land: np.ndarray,
+                 max_bytes: int = IN_MEMORY_BYTES) -> None:
+        can, dims = canonical(da)
+        self.has_channel = dims.channel is not None
+        self.shape = tuple(int(s) for s in can.shape[:3])
+        self.channels = int(can.shape[3]) if self.has_channel else 1
+        self.hours, self.step = time_axis(da)
+        self.land = np.asarray(land, dtype=bool)
+        self.sea = ~self.land
+        self.mean = np.asarray(norm.mean, np.float32)
+        self.scale = np.asarray(norm.scale, np.float32)
+        n_bytes = 4 * can.size
+        self.in_memory = n_bytes <= max_bytes or can.chunks is None
+        if self.in_memory:
+            values = np.asarray(can.values, dtype=np.float32)
+            if not self.has_channel:
+                values = values[..., None]
+            self.data: Any = (values - self.mean) / self.scale
+        else:
+            self.data = can.data
+
+    def read_many(self, boxes: list[tuple[int, int, int, int, int, int]]) -> list[np.ndarray]:
+        """Normalised windows for boxes ``(t0, t1, y0, y1, x0, x1)``."""
+        if self.in_memory:
+            return [self.data[t0:t1, y0:y1, x0:x1] for t0, t1, y0, y1, x0, x1 in boxes]
+        import dask
+
+        blocks = [self.data[t0:t1, y0:y1, x0:x1] for t0, t1, y0, y1, x0, x1 in boxes]
+        out = []
+        for block in dask.compute(*blocks):
+            block = np.asarray(block, dtype=np.float32)
+            if not self.has_channel:
+                block = block[..., None]
+            out.append((block - self.mean) / self.scale)
+        return out
+
+
+@dataclass
+class Batch:
+    """Windows with their context frames, as numpy arrays.
+
+    ``values`` ``(B, L, h, w, C)`` normalised, NaN where missing; ``observed`` ``(B, L, h,
+    w)`` (observed and sea); ``sea`` ``(B, h, w)``; ``hours`` ``(B, L)``; the window
+    proper is frames ``[lead, lead + T)`` of the ``L = T + 2 reach`` frames read.
+    """
+
+    values: np.ndarray
+    observed: np.ndarray
+    sea: np.ndarray
+    hours: np.ndarray
+    lead: int
+    length: int
+
+
+class WindowSampler:
+    """Random (or given) window positions and the batches read there.
+
+    Parameters
+    ----------
+    source : FieldWindows
+        The field.
+    window : int
+        Frames per window ``T``.
+    patch : (int, int)
+        Patch size.
+    reach : int
+        Context frames read on each side of a window (missing frames beyond the time
+        range are padded as unobserved).
+    t_range : (int, int)
+        Frames windows and their context may use.
+    """
+
+    def __init__(self, source: FieldWindows, window: int, patch: tuple[int, int], reach: int,
+                 t_range: tuple[int, int]) -> None:
+        self.source = source
+        self.window = int(window)
+        self.patch = (int(patch[0]), int(patch[1]))
+        self.reach = int(reach)
+        lo, hi = t_range
+        if hi - lo < self.window:
+            raise FieldError(
+                f"{hi - lo} frames available for windows of {self.window} frames"
+            )
+        self.t_range = (int(lo), int(hi))
+
+    def positions(self, rng: np.random.Generator, n: int,
+                  min_sea: float = 0.25) -> list[tuple[int, int, int]]:
+        """``n`` random window positions ``(t0, y0, x0)`` on patches that are mostly sea."""
+        lo, hi = self.t_range
+        _, n_y, n_x = self.source.shape
+        ph, pw = self.patch
+        out = []
+        for _ in range(n):
+            best = None
+            for _ in range(20):
+                t0 = int(rng.integers(lo, hi - self.window + 1))
+                y0 = int(rng.integers(0, n_y - ph + 1))
+                x0 = int(rng.integers(0, n_x - pw + 1))
+                sea = float(self.source.sea[y0:y0 + ph, x0:x0 + pw].mean())
+                if sea >= min_sea:
+                    best = (sea, (t0, y0, x0))
+                    break
+                if best is None or sea > best[0]:
+                    best = (sea, (t0, y0, x0))
+            out.append(best[1])  # type: ignore[index]
+        return out
+
+    def read(self, positions: list[tuple[int, int, int]]) -> Batch:
+        """The windows at ``positions`` with ``reach`` context frames on each side."""
+        lo, hi = self.t_range
+        ph, pw = self.patch
+        lead, t_len = self.reach, self.window
+        length = t_len + 2 * lead
+        src = self.source
+        boxes, spans = [], []
+        for t0, y0, x0 in positions:
+            a, b = max(t0 - lead, lo), min(t0 + t_len + lead, hi)
+            boxes.append((a, b, y0, y0 + ph, x0, x0 + pw))
+            spans.append((a - (t0 - lead), b - a))
+        blocks = src.read_many(boxes)
+        n = len(positions)
+        values = np.full((n, length, ph, pw, src.channels), np.nan, dtype=np.float32)
+        hours = np.empty((n, length), dtype=np.float64)
+        idx = np.arange(length)
+        for i, ((t0, _, _), (off, count), block) in enumerate(
+            zip(positions, spans, blocks, strict=True)
+        ):
+            values[i, off:off + count] = block
+            # frames outside the field: extrapolate the time axis with the nominal step
+            frames = t0 - lead + idx
+            inside = np.clip(frames, 0, src.shape[0] - 1)
+            hours[i] = src.hours[inside] + (frames - inside) * src.step
+        sea = np.stack([src.sea[y0:y0 + ph, x0:x0 + pw] for _, y0, x0 in positions])
+        observed = np.isfinite(values).all(axis=-1) & sea[:, None]
+        return Batch(values, observed, sea, hours, lead, t_len)
