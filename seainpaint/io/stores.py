@@ -23,14 +23,16 @@ def _checked_getter(label: str, *args: Any, **kwargs: Any) -> Any:
     """dask's chunk reader, naming the file when the read fails (runs in dask tasks)."""
     try:
         return _dask_getter(*args, **kwargs)
-    except Exception as err:
+    except MemoryError:
+        raise
+    except Exception as err:  # codec, HDF5 and storage errors of this file's chunks
         raise DataSourceError(_read_failure(label, err)) from err
 
 
 def _read_failure(label: str, err: BaseException) -> str:
     return (
-        f"cannot read the data of {label}: {type(err).__name__}: {err}. A chunk of the file "
-        "is corrupt or truncated; fetch or write it again"
+        f"cannot read the data of {label}: {type(err).__name__}: {err}. A chunk of it is "
+        "corrupt or truncated (or its storage failed); fetch or write it again"
     )
 
 
