@@ -174,6 +174,92 @@ def test_pickle_with_code_is_refused(tmp_path: Path) -> None:
 
 
 @needs_pycles
+def test_pickle_running_a_shell_command_is_refused(tmp_path: Path) -> None:
+    run = _fake_run(tmp_path)
+    marker = tmp_path / "shell-ran"
+
+    class Shell:
+        def __reduce__(self):  # noqa: D105
+            return (os.system, (f"touch {marker}",))
+
+    with open(run / "Visualization" / "10000060.pkl", "wb") as fh:
+        pickle.dump({"lwp": Shell()}, fh, protocol=2)
+    with pytest.raises(PyclesError, match=r"refusing to load (posix|os|nt)\.system"):
+        open_lwp(run)
+    assert not marker.exists()
+
+
+def _real_pickle_with(run: Path, change) -> Path:
+    """Copy a real PyCLES pickle into ``run`` after ``change(lwp)`` edits its LWP."""
+    src = RUN / "Visualization" / "10003600.pkl"
+    with open(src, "rb") as fh:
+        data = pickle.load(fh, encoding="latin1")  # the real file, from the shared data
+    lwp = np.array(data["lwp"], dtype=np.float64)
+    change(lwp)
+    data["lwp"] = lwp
+    dest = run / "Visualization" / src.name
+    with open(dest, "wb") as fh:
+        pickle.dump(data, fh, protocol=2)
+    return dest
+
+
+@needs_pycles
+@pytest.mark.parametrize(
+    ("bad", "expected"),
+    [
+        (np.inf, r"3 non-finite \(0 NaN, 3 ±inf\)"),
+        (np.nan, r"3 non-finite \(3 NaN, 0 ±inf\)"),
+        (-1e-3, r"3 negative \(min -0.001 kg m-2\)"),
+    ],
+)
+def test_non_finite_or_negative_lwp_in_a_pickle_is_refused(
+    tmp_path: Path, bad: float, expected: str
+) -> None:
+    run = _fake_run(tmp_path)
+
+    def spoil(lwp: np.ndarray) -> None:
+        lwp[5, 7:10] = bad
+
+    path = _real_pickle_with(run, spoil)
+    with pytest.raises(PyclesError, match=expected) as info:
+        open_lwp(run)
+    assert str(path) in str(info.value) and "t = 3600 s" in str(info.value)
+    assert "4096 values" in str(info.value)
+    ok = _real_pickle_with(run, lambda lwp: None)  # the untouched real file reads fine
+    assert float(open_lwp(run).min()) >= 0.0 and ok == path
+
+
+@needs_pycles
+def test_fetch_lwp_of_a_pickle_with_inf_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    run = _fake_run(tmp_path)
+    _real_pickle_with(run, lambda lwp: lwp.__setitem__((0, 0), np.inf))
+    out = tmp_path / "lwp.zarr"
+    res = CliRunner().invoke(app, ["fetch-lwp", str(run), "-o", str(out)])
+    assert res.exit_code == 2
+    assert "1 non-finite" in res.output and "Traceback" not in res.output
+    assert not out.exists() and not any(p.name.startswith(".lwp.zarr") for p in tmp_path.iterdir())
+
+
+@needs_pycles
+def test_nan_in_a_rank_file_is_named_not_taken_for_a_missing_rank(tmp_path: Path) -> None:
+    import netCDF4
+
+    run = _fake_run(tmp_path, with_stats=True)
+    folder = run / "fields" / "3600"
+    folder.mkdir(parents=True)
+    for rank in ("0.nc", "1.nc"):
+        shutil.copy(RUN / "fields" / "3600" / rank, folder / rank)
+    with netCDF4.Dataset(folder / "1.nc", "a") as nc:
+        ql = nc.groups["fields"].variables["ql"]
+        values = np.asarray(ql[:], dtype=np.float64)
+        values[[10, 20]] = np.nan
+        ql[:] = values
+    with pytest.raises(PyclesError, match=r"1\.nc: ql holds 2 non-finite") as info:
+        open_lwp(run, source="fields")
+    assert "missing" not in str(info.value)
+
+
+@needs_pycles
 def test_missing_rank_file_is_detected(tmp_path: Path) -> None:
     run = _fake_run(tmp_path, with_stats=True)
     (run / "fields" / "3600").mkdir(parents=True)

@@ -1,29 +1,31 @@
-"""Atomic Zarr writes shared by the data loaders (build under a temporary name, rename)."""
+"""Atomic Zarr writes shared by the data loaders (build under a temporary name, rename).
+
+The temporary names, umask handling and stale-temporary cleaning are those of
+:mod:`seainpaint.io.atomic`; this module adds what is Zarr-specific.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
-import uuid
 import warnings
 from pathlib import Path
 
 import xarray as xr
 
-from ..errors import OutputExistsError
+from .atomic import atomic_dir, clean_stale, publish, remove, temp_path
+
+__all__ = ["atomic_zarr", "remove", "replace_into", "temp_sibling", "to_zarr"]
 
 
 def temp_sibling(path: Path, tag: str = "tmp") -> Path:
-    """A fresh hidden name next to ``path`` (same folder, so a rename is atomic)."""
-    return path.parent / f".{path.name}.{tag}-{uuid.uuid4().hex[:8]}"
+    """A fresh hidden name next to ``path`` (same folder, so a rename is atomic).
 
-
-def remove(path: Path) -> None:
-    """Delete a file or a folder tree if it exists."""
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    elif path.exists() or path.is_symlink():
-        path.unlink()
+    Stale temporaries of ``path`` left by dead processes are removed first; the name
+    carries this process's id (see :func:`seainpaint.io.atomic.temp_path`) and ends with
+    ``path``'s suffix.
+    """
+    clean_stale(path)
+    return temp_path(path, "old" if tag == "old" else "tmp")
 
 
 def to_zarr(ds: xr.Dataset, store: Path, **kwargs) -> None:
@@ -46,31 +48,19 @@ def to_zarr(ds: xr.Dataset, store: Path, **kwargs) -> None:
 
 def replace_into(tmp: Path, path: Path, overwrite: bool) -> None:
     """Move the finished store ``tmp`` to ``path``, replacing ``path`` only if allowed."""
-    if path.exists():
-        if not overwrite:
-            raise OutputExistsError(f"{path} exists; pass overwrite=True to replace it")
-        old = temp_sibling(path, "old")
-        os.replace(path, old)
-        os.replace(tmp, path)
-        remove(old)
-    else:
-        os.replace(tmp, path)
+    publish(tmp, path, overwrite=overwrite)
 
 
-def atomic_zarr(ds: xr.Dataset, path: Path, overwrite: bool = False) -> None:
+def atomic_zarr(ds: xr.Dataset, path: str | os.PathLike[str], overwrite: bool = False) -> None:
     """Write ``ds`` to the Zarr store ``path`` atomically.
 
     The store is written under a hidden temporary name in the same folder, then renamed;
     on any failure the temporary store is removed and ``path`` is left as it was.
+
+    Raises
+    ------
+    OutputExistsError
+        ``path`` exists and ``overwrite`` is false, or ``path`` is a file.
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise OutputExistsError(f"{path} exists; pass overwrite=True to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_sibling(path)
-    try:
+    with atomic_dir(path, overwrite=overwrite) as tmp:
         to_zarr(ds, tmp, mode="w")
-        replace_into(tmp, path, overwrite)
-    finally:
-        if tmp.exists():
-            remove(tmp)

@@ -180,6 +180,31 @@ def find_run(path: str | os.PathLike[str]) -> PyclesRun:
     return PyclesRun(root=root, namelist=namelist, namelist_path=namelist_path)
 
 
+# ------------------------------------------------------------------------ checks
+
+
+def _check_values(values: np.ndarray, what: str, units: str, where: Path) -> None:
+    """Refuse NaN, ±inf and negative liquid water (``what`` of the file ``where``).
+
+    PyCLES's saturation adjustment gives ql >= 0 and its LWP is a sum of non-negative
+    terms, so rounding cannot make either negative: any such value is a broken run or a
+    damaged file, and it would silently poison thresholds and means downstream.
+    """
+    nonfinite = int(np.count_nonzero(~np.isfinite(values)))
+    negative = int(np.count_nonzero(values < 0))
+    if nonfinite or negative:
+        problems = []
+        if nonfinite:
+            n_nan = int(np.count_nonzero(np.isnan(values)))
+            problems.append(f"{nonfinite} non-finite ({n_nan} NaN, {nonfinite - n_nan} ±inf)")
+        if negative:
+            problems.append(f"{negative} negative (min {float(np.nanmin(values)):.3g} {units})")
+        raise PyclesError(
+            f"{where}: {what} holds {' and '.join(problems)} of {values.size} values; "
+            "liquid water is finite and non-negative, so the run or the file is broken"
+        )
+
+
 # ------------------------------------------------------------------------ pickles
 
 
@@ -241,11 +266,15 @@ def _lwp_from_pickles(
             raise PyclesError(
                 f"PyCLES pickle {p} (t = {t:g} s) holds no 'lwp' (keys: {sorted(data)})"
             )
-        lwp = np.asarray(data["lwp"], dtype=np.float64)
+        try:
+            lwp = np.asarray(data["lwp"], dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise PyclesError(f"'lwp' in {p} is not a numeric array: {err}") from None
         if lwp.ndim != 2 or (nx is not None and ny is not None and lwp.shape != (nx, ny)):
             raise PyclesError(
                 f"'lwp' in {p} has shape {lwp.shape}; expected (nx, ny) = ({nx}, {ny})"
             )
+        _check_values(lwp, f"'lwp' (t = {t:g} s)", "kg m-2", p)
         frames.append(lwp.T * 1000.0)  # [x, y] kg m-2 -> [y, x] g m-2
     return np.stack(frames)
 
@@ -260,11 +289,18 @@ def _rho0_full(run: PyclesRun) -> np.ndarray:
     try:
         with netCDF4.Dataset(path) as ds:
             ref = ds.groups["reference"]
-            return np.asarray(ref.variables["rho0_full"][:], dtype=np.float64)
+            rho = np.ma.filled(np.ma.asarray(ref.variables["rho0_full"][:], np.float64), np.nan)
     except (OSError, KeyError) as err:
         raise PyclesError(
             f"cannot read reference/rho0_full from the Stats file {path}: {err!r}"
         ) from None
+    bad = int(np.count_nonzero(~(np.isfinite(rho) & (rho > 0))))
+    if bad:
+        raise PyclesError(
+            f"{path}: reference/rho0_full holds {bad} missing, non-finite or non-positive "
+            f"densities of {rho.size}; the Stats file is broken"
+        )
+    return rho
 
 
 def _field_times(fields_dir: Path) -> list[tuple[float, Path]]:
@@ -297,7 +333,7 @@ def read_field(run_or_dir: Path, name: str = "ql") -> np.ndarray:
     if not files:
         raise PyclesError(f"no per-rank field files (<rank>.nc) in {run_or_dir}")
     full: np.ndarray | None = None
-    covered = 0
+    seen: np.ndarray | None = None
     for f in files:
         try:
             with netCDF4.Dataset(f) as ds:
@@ -312,13 +348,16 @@ def read_field(run_or_dir: Path, name: str = "ql") -> np.ndarray:
             ) from None
         if flat.size != nl[0] * nl[1] * nl[2]:
             raise PyclesError(f"{f}: {name} has {flat.size} values, expected {nl}")
-        if full is None:
+        if name == "ql":
+            _check_values(flat, "ql", "kg kg-1", f)
+        if full is None or seen is None:
             full = np.full(n, np.nan)
+            seen = np.zeros(n, dtype=bool)
         block = tuple(slice(lo[i], lo[i] + nl[i]) for i in range(3))
         full[block] = flat.reshape(nl)
-        covered += flat.size
-    assert full is not None
-    if covered != full.size or np.isnan(full).any():
+        seen[block] = True
+    assert full is not None and seen is not None
+    if not seen.all():
         raise PyclesError(
             f"the rank files in {run_or_dir} do not cover the global grid {full.shape} "
             f"(found {[p.name for p in files]}); is a rank file missing?"
@@ -377,11 +416,15 @@ def open_lwp(
     ------
     PyclesError
         Not PyCLES output, no data of the chosen source, a pickle without ``lwp``, no time
-        in the asked range.
+        in the asked range, NaN/inf/negative liquid water.
 
     Notes
     -----
-    Pickles are read with a restricted unpickler that rebuilds numpy arrays only.
+    Pickles are read with a restricted unpickler that rebuilds numpy arrays and plain
+    containers only: a pickle that would run code (``os.system`` ...) is refused.
+    NaN, ±inf or negative LWP (or ``ql``) raise :class:`PyclesError` naming the file and
+    the count: liquid water is finite and non-negative, and PyCLES's own formula (a sum of
+    non-negative terms) cannot round below zero, so such values mean a broken run or file.
     """
     if source not in ("pickles", "fields"):
         raise PyclesError(f"source={source!r}: choose 'pickles' or 'fields'")

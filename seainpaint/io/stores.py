@@ -1,13 +1,63 @@
-"""Open a field from a NetCDF file or a Zarr store, choosing the variable."""
+"""Open a field from a NetCDF file or a Zarr store, choosing the variable.
+
+Reads of a file's data are checked: a corrupt or truncated chunk (a Zarr chunk that does
+not decompress, a damaged NetCDF/HDF5 block) raises :class:`DataSourceError` naming the
+file and the problem, also when the field is lazy and the chunk is only read at compute
+time, on any dask scheduler.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
+from typing import Any
 
 import xarray as xr
+from dask.array.core import getter as _dask_getter
 
-from ..errors import FieldError
+from ..errors import DataSourceError, FieldError
+
+
+def _checked_getter(label: str, *args: Any, **kwargs: Any) -> Any:
+    """dask's chunk reader, naming the file when the read fails (runs in dask tasks)."""
+    try:
+        return _dask_getter(*args, **kwargs)
+    except MemoryError:
+        raise
+    except Exception as err:  # codec, HDF5 and storage errors of this file's chunks
+        raise DataSourceError(_read_failure(label, err)) from err
+
+
+def _read_failure(label: str, err: BaseException) -> str:
+    return (
+        f"cannot read the data of {label}: {type(err).__name__}: {err}. A chunk of it is "
+        "corrupt or truncated (or its storage failed); fetch or write it again"
+    )
+
+
+def _open_path(path: Path, label: str, lazy: bool) -> xr.Dataset:
+    """Open a NetCDF file or Zarr store; lazily with checked chunk reads, or loaded."""
+    zarr = path.is_dir() or path.suffix == ".zarr"
+    try:
+        if lazy:  # dask chunks whose reads name the file when they fail
+            checked = {"getitem": functools.partial(_checked_getter, label)}
+            if zarr:
+                ds = xr.open_zarr(path, from_array_kwargs=checked)
+            else:
+                ds = xr.open_dataset(path, chunks={}, from_array_kwargs=checked)
+        else:
+            ds = xr.open_zarr(path, chunks=None) if zarr else xr.open_dataset(path)
+    except Exception as err:  # any reader failure is the user's file, say so
+        raise FieldError(f"cannot open {label} as NetCDF or Zarr: {err}") from None
+    if not lazy:
+        try:
+            ds = ds.load()
+        except Exception as err:
+            ds.close()
+            raise DataSourceError(_read_failure(label, err)) from None
+        ds.close()
+    return ds
 
 
 def open_field(
@@ -39,6 +89,9 @@ def open_field(
         The path does not exist.
     FieldError
         The file cannot be read, or no / several candidate variables, or an unknown name.
+    DataSourceError
+        A chunk of the data cannot be read, corrupt or truncated (raised when it is read:
+        at once with ``lazy=False``, at compute time otherwise).
     """
     if isinstance(source, xr.DataArray):
         return source
@@ -49,13 +102,7 @@ def open_field(
         label = repr(str(path))
         if not path.exists():
             raise FileNotFoundError(f"{path} does not exist")
-        try:
-            if path.is_dir() or path.suffix == ".zarr":
-                ds = xr.open_zarr(path) if lazy else xr.open_zarr(path).load()
-            else:
-                ds = xr.open_dataset(path, chunks={} if lazy else None)
-        except Exception as err:  # any reader failure is the user's file, say so
-            raise FieldError(f"cannot open {label} as NetCDF or Zarr: {err}") from None
+        ds = _open_path(path, label, lazy)
     else:
         raise FieldError(f"expected a DataArray, Dataset or path, got {type(source).__name__}")
     if variable is None:
