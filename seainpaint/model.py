@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ import numpy as np
 import xarray as xr
 
 from .errors import FieldError, OutputExistsError, SeainpaintError
+from .units import same_units
 
 WEIGHTS_FILE = "weights.safetensors"
 CONFIG_FILE = "config.json"
@@ -67,26 +66,6 @@ def data_summary(da: xr.DataArray) -> dict[str, Any]:
     else:
         summary["time_range"] = None
     return summary
-
-
-def _norm_units(units: Any) -> str | None:
-    if units is None:
-        return None
-    text = str(units).strip().lower().replace("_", " ")
-    aliases = {
-        "degree celsius": "degc",
-        "degrees celsius": "degc",
-        "celsius": "degc",
-        "°c": "degc",
-        "deg c": "degc",
-        "degc": "degc",
-        "c": "degc",
-        "k": "k",
-        "kelvin": "k",
-        "degree kelvin": "k",
-        "degrees kelvin": "k",
-    }
-    return aliases.get(text, text)
 
 
 def _check_config(config: Any, where: str) -> dict[str, Any]:
@@ -238,7 +217,7 @@ class InpaintModel:
             )
         trained_units = data.get("units")
         units = da.attrs.get("units")
-        if trained_units is not None and _norm_units(units) != _norm_units(trained_units):
+        if trained_units is not None and not same_units(units, trained_units):
             raise ModelError(
                 f"the model was trained on data in {trained_units!r}; the field's units are "
                 f"{units!r}; convert it or " + hint
@@ -380,27 +359,17 @@ class InpaintModel:
         """
         from safetensors.torch import save_file
 
+        from .io.atomic import atomic_dir
+
         target = Path(directory)
         if target.exists() and not overwrite:
             raise OutputExistsError(f"model directory {str(target)!r} exists; pass overwrite=True")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
+        with atomic_dir(target, overwrite=overwrite) as tmp:
             save_file(self._tensors(), str(tmp / WEIGHTS_FILE), metadata={"format": "seainpaint"})
             config = dict(self.config)
             config["format_version"] = FORMAT_VERSION
             config["label"] = self.label
             (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2, default=_json_default))
-            if target.exists():
-                old = target.parent / f".{target.name}.old-{os.getpid()}"
-                os.replace(target, old)
-                os.replace(tmp, target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return target
 
     @classmethod

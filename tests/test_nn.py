@@ -58,22 +58,27 @@ def test_generator_shapes_range_and_gradients(config):
     y, m = _inputs(b=2, c=2, t=3, h=13, w=19)
     phi = net(y, m)
     assert phi.shape == y.shape
-    assert phi.abs().max() <= 1.0
     assert torch.isfinite(phi).all()
-    if hasattr(net, "residual_gain"):
-        # the correction starts switched off (ReZero): only its gain learns at first
-        (phi ** 2).mean().backward()
-        assert net.residual_gain.grad is not None and net.residual_gain.grad.abs() > 0
-        net.zero_grad()
+    layers = parametric_layers(net)
+    if net.prior == "none":
+        assert phi.abs().max() <= 1.0  # the paper's tanh output
+    else:
+        # the correction of the prior starts at zero (a zero last layer, not squashed):
+        # that layer learns at once, and passes gradients on from the next step
+        head = layers[-1]
+        assert float(head.weight.abs().max()) == 0.0
+        (phi - 3.0).abs().mean().backward()
+        assert head.weight.grad is not None and head.weight.grad.abs().sum() > 0
         with torch.no_grad():
-            net.residual_gain.fill_(0.5)
+            head.weight -= 0.1 * head.weight.grad.sign()
+        net.zero_grad()
         phi = net(y, m)
     # gradients reach the first and the last layer
     (phi ** 2).mean().backward()
-    layers = parametric_layers(net)
     for layer in (layers[0], layers[-1]):
-        grad = layer.parametrizations.weight.original.grad
-        assert grad is not None and grad.abs().sum() > 0
+        weight = (layer.parametrizations.weight.original if is_spectral_normed(layer)
+                  else layer.weight)
+        assert weight.grad is not None and weight.grad.abs().sum() > 0
 
 
 @pytest.mark.parametrize("t,h,w", [(1, 1, 1), (1, 9, 7), (3, 64, 64), (2, 17, 100)])
@@ -102,6 +107,8 @@ def test_spectral_norm_on_every_parametric_layer_and_init():
     ]
     for net in nets:
         layers = parametric_layers(net)
+        if getattr(net, "prior", "none") != "none":
+            layers = layers[:-1]  # a prior generator's last layer starts at zero, unnormed
         assert layers
         assert all(is_spectral_normed(layer) for layer in layers)
         # N(0, 0.02) initialisation of the raw weights
@@ -282,19 +289,20 @@ def test_count_flops_scales_with_frames_and_base():
     assert isinstance(small, nn.Module)
 
 
-def test_temporal_prior_interpolates_each_pixel_in_time():
-    from seainpaint.nn.layers import temporal_prior
+def test_temporal_context_interpolates_each_pixel_in_time():
+    from seainpaint.nn.context import temporal_context
 
     rng = np.random.default_rng(0)
     t_len = 9
     y = torch.from_numpy(rng.normal(size=(2, 2, t_len, 3, 4)).astype(np.float32))
     m = torch.from_numpy((rng.random((2, 1, t_len, 3, 4)) > 0.5).astype(np.float32))
     m[0, 0, :, 0, 0] = 0.0  # a pixel never observed
-    prior = temporal_prior(y, m)
-    causal = temporal_prior(y, m, causal=True)
+    prior, gaps = temporal_context(y, m)
+    causal, _ = temporal_context(y, m, causal=True)
     obs = m.expand_as(y).bool()
     assert torch.equal(prior[obs], y[obs]) and torch.equal(causal[obs], y[obs])
     assert torch.all(prior[0, :, :, 0, 0] == 0)
+    assert torch.all(gaps[:, :][m.expand_as(gaps).bool()] == 0)  # observed: no gap
     # compare with numpy's interpolation, pixel by pixel
     for b, c, i, j in [(0, 1, 1, 2), (1, 0, 2, 3), (1, 1, 0, 0)]:
         seen = np.flatnonzero(m[b, 0, :, i, j].numpy())
@@ -305,6 +313,30 @@ def test_temporal_prior_interpolates_each_pixel_in_time():
         last = [y[b, c, seen[seen <= t].max(), i, j].item() if (seen <= t).any() else 0.0
                 for t in range(t_len)]
         np.testing.assert_allclose(causal[b, c, :, i, j].numpy(), last, rtol=1e-6)
+        gap_prev = [np.log1p(t - seen[seen <= t].max()) if (seen <= t).any()
+                    else np.log1p(t_len) for t in range(t_len)]
+        np.testing.assert_allclose(gaps[b, 0, :, i, j].numpy(), gap_prev, rtol=1e-5)
+
+
+def test_temporal_context_uses_the_time_stamps_and_its_reach():
+    from seainpaint.nn.context import temporal_context
+
+    # frames at hours 0, 1, 2, 20, 22, 23; hour 20 hidden: the prior at hour 20 lies on the
+    # line between hour 2 and hour 22 (a field growing by 1 per hour gives 20, not 12)
+    hours = torch.tensor([0.0, 1.0, 2.0, 20.0, 22.0, 23.0], dtype=torch.float64)
+    y = hours.to(torch.float32).view(1, 1, 6, 1, 1).clone()
+    m = torch.ones(1, 1, 6, 1, 1)
+    m[0, 0, 3] = 0
+    prior, gaps = temporal_context(y, m, hours)
+    assert float(prior[0, 0, 3]) == pytest.approx(20.0, abs=1e-5)
+    assert float(gaps[0, 0, 3]) == pytest.approx(np.log1p(18.0))
+    # observations further than ``reach`` frames are not used
+    m = torch.zeros(1, 1, 10, 1, 1)
+    m[0, 0, 0] = 1
+    y = torch.full((1, 1, 10, 1, 1), 5.0)
+    prior, gaps = temporal_context(y, m, reach=3)
+    assert prior[0, 0, :4].eq(5.0).all() and prior[0, 0, 4:].eq(0.0).all()
+    assert float(gaps[0, 1, 9]) == pytest.approx(np.log1p(3))
 
 
 def test_prior_defaults_follow_the_variant():
@@ -319,11 +351,15 @@ def test_prior_defaults_follow_the_variant():
 
 
 def test_untrained_generator_with_prior_is_interpolation_in_time():
-    from seainpaint.nn import temporal_prior
+    from seainpaint.nn.context import temporal_context
 
     torch.manual_seed(0)
-    net = build_generator({"arch": "fast", "variant": "spatiotemporal", "channels": 1})
+    net = build_generator({"arch": "fast", "variant": "spatiotemporal", "channels": 1,
+                           "uncertainty": True})
     y, m = _inputs(b=1, c=1, t=6, h=16, w=16)
-    y = y.clamp(-0.9, 0.9) * m
-    expected = temporal_prior(y, m, causal=False).clamp(-0.95, 0.95)
-    torch.testing.assert_close(net(y, m), expected, atol=1e-5, rtol=1e-5)
+    y = 3.0 * y * m  # values well outside (-1, 1): nothing is squashed
+    expected, _ = temporal_context(y, m)
+    phi, log_b = net(y, m, return_scale=True)
+    torch.testing.assert_close(phi, expected, atol=1e-6, rtol=1e-6)
+    assert phi.abs().max() > 1.5
+    assert log_b.shape == y.shape and torch.isfinite(log_b).all()

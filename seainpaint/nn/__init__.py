@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from .context import temporal_context
 from .discriminators import (
     build_frame_discriminator,
     build_sequence_discriminator,
@@ -20,7 +21,6 @@ from .layers import (
     init_weights,
     is_spectral_normed,
     plain_state_dict,
-    temporal_prior,
 )
 
 __all__ = [
@@ -38,5 +38,5 @@ __all__ = [
     "init_weights",
     "is_spectral_normed",
     "plain_state_dict",
-    "temporal_prior",
+    "temporal_context",
 ]

@@ -172,9 +172,10 @@ class Generator(nn.Module):
     interpolation in time of its own observations within ``config["reach"]`` frames
     ("causal": the last observation) and how far those observations are. It predicts a
     correction to that guess, ``phi = prior + head(body(y, m, context))``, whose last
-    layer starts at zero: the untrained generator is exactly the interpolation in time,
-    and every parameter receives gradients from the first step. The output is not
-    squashed, so any value the data can take is reachable.
+    layer starts at zero: the untrained generator is exactly the interpolation in time;
+    that layer learns from the first step and passes gradients on to the rest from the
+    next (a scalar gain at zero, as before, scaled every gradient of the body by itself and
+    so kept it from learning). The output is not squashed: any value is reachable.
 
     Without a prior ("none", the paper's architecture) ``phi = tanh(body(y, m))``.
 

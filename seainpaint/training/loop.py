@@ -21,7 +21,6 @@ fill's, and measures the MAE in physical units: no truth is used anywhere.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -419,11 +418,11 @@ class Trainer:
 
     def save_checkpoint(self, directory: Path) -> Path:
         """Write ``checkpoint.pt`` atomically (tensors and plain values only)."""
-        directory.mkdir(parents=True, exist_ok=True)
+        from ..io.atomic import atomic_file
+
         path = directory / CHECKPOINT_FILE
-        tmp = directory / f".{CHECKPOINT_FILE}.tmp-{os.getpid()}"
-        torch.save(self.state(), tmp)
-        os.replace(tmp, path)
+        with atomic_file(path, overwrite=True) as tmp:
+            torch.save(self.state(), tmp)
         return path
 
 
