@@ -6,32 +6,9 @@ Importing the package registers the ``.inpaint`` accessor on xarray objects.
 from __future__ import annotations
 
 from . import accessor as _accessor  # noqa: F401  (registers .inpaint)
+from . import errors as _errors
 from . import metrics
-from .errors import (
-    ConfigError,
-    CopernicusError,
-    DataError,
-    DataSourceError,
-    DeviceError,
-    FeatureNetError,
-    FieldError,
-    MaskError,
-    MethodError,
-    ModelError,
-    OcclusionError,
-    OutputExistsError,
-    PyclesError,
-    RecipeError,
-    RegionError,
-    ReproduceError,
-    SeainpaintError,
-    SeainpaintWarning,
-    TimeRangeError,
-    TrainingError,
-    TruncatedVideoWarning,
-    UsageError,
-    VideoError,
-)
+from .errors import *  # noqa: F403  (the whole family, see errors.__all__)
 from .evaluation import evaluate
 from .field import land_mask, observed_mask
 from .filling import fill
@@ -55,34 +32,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Cloud",
-    "ConfigError",
-    "CopernicusError",
-    "DataError",
-    "DataSourceError",
-    "DeviceError",
-    "FeatureNetError",
-    "FieldError",
     "InpaintModel",
-    "MaskError",
-    "MethodError",
-    "ModelError",
     "MovingVerticalBar",
-    "OcclusionError",
     "OcclusionProcess",
-    "OutputExistsError",
-    "PyclesError",
     "Raindrops",
-    "RecipeError",
-    "RegionError",
     "RemovePixel",
-    "ReproduceError",
-    "SeainpaintError",
-    "SeainpaintWarning",
-    "TimeRangeError",
-    "TrainingError",
-    "TruncatedVideoWarning",
-    "UsageError",
-    "VideoError",
     "apply_measurement",
     "evaluate",
     "fetch_sst",
@@ -97,3 +51,4 @@ __all__ = [
     "to_video",
     "train",
 ]
+__all__ += _errors.__all__

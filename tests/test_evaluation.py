@@ -108,7 +108,8 @@ def test_writers(case, tmp_path):
     # the Markdown table holds format_table's strings exactly (no re-parsed numbers)
     rows = _markdown_rows(md)
     assert rows[0] == ["method", *table.columns]
-    assert rows[1:] == [[name, *row] for name, row in zip(table.index, table.values.tolist())]
+    cells = zip(table.index, table.values.tolist(), strict=True)
+    assert rows[1:] == [[name, *row] for name, row in cells]
     with pytest.raises(SeainpaintError, match="format"):
         render_table(df, "xlsx")
 

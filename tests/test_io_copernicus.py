@@ -131,10 +131,12 @@ def toolbox(monkeypatch: pytest.MonkeyPatch) -> FakeToolbox:
     return fake
 
 
-def fetch(store: Path, start: str = "2018-01-30", end: str = "2018-02-02", **kw: Any) -> Path:
+def fetch(
+    store: Path, start: str = "2018-01-30", end: str = "2018-02-02", region: Any = REGION, **kw: Any
+) -> Path:
     kw.setdefault("check_network", False)
     kw.setdefault("progress", False)
-    return fetch_sst(REGION, start, end, store, **kw)
+    return fetch_sst(region, start, end, store, **kw)
 
 
 # ------------------------------------------------------------------------- happy path
@@ -259,24 +261,10 @@ def test_failed_first_fetch_writes_nothing(
 def test_overwrite_and_other_request(tmp_path: Path, toolbox: FakeToolbox) -> None:
     store = tmp_path / "sst.zarr"
     fetch(store, "2018-01-30", "2018-01-30")
+    wider = (20.0, 21.0, -40.0, -39.5)
     with pytest.raises(OutputExistsError, match="another request"):
-        fetch_sst(
-            (20.0, 21.0, -40.0, -39.5),
-            "2018-01-30",
-            "2018-01-30",
-            store,
-            check_network=False,
-            progress=False,
-        )
-    fetch_sst(
-        (20.0, 21.0, -40.0, -39.5),
-        "2018-01-31",
-        "2018-01-31",
-        store,
-        overwrite=True,
-        check_network=False,
-        progress=False,
-    )
+        fetch(store, "2018-01-30", "2018-01-30", region=wider)
+    fetch(store, "2018-01-31", "2018-01-31", region=wider, overwrite=True)
     sst = xr.open_zarr(store)["thetao"]
     assert sst.sizes["latitude"] == 13
     assert pd.Timestamp(sst["time"].values[0]) == pd.Timestamp("2018-01-31")

@@ -34,6 +34,7 @@ __all__ = ["VideoError", "open_video", "to_video", "write_frames"]
 #: plugin accept files whose suffix it does not list (.gif, a temporary name, ...)
 _FFMPEG = {"plugin": "FFMPEG", "extension": ".mp4"}
 FORMATS = (".mp4", ".gif")
+PathLike = str | os.PathLike[str]
 
 
 def _size(size: int | tuple[int, int] | None, src: tuple[int, int]) -> tuple[int, int]:
@@ -263,12 +264,7 @@ def _to_uint8(
 
 
 def write_frames(
-    frames: np.ndarray,
-    path: str | os.PathLike[str],
-    fps: float,
-    *,
-    overwrite: bool = False,
-    quality: float = 8,
+    frames: np.ndarray, path: PathLike, fps: float, *, overwrite: bool = False, quality: float = 8
 ) -> Path:
     """Write RGB frames as an mp4 (H.264) or an animated gif, atomically.
 
@@ -360,18 +356,16 @@ def to_video(
         Values in [0, 1] are written as they are; otherwise ``[vmin, vmax]`` (default: the
         data range) is mapped to [0, 1].
     path : str or Path
-        Output file; the suffix picks the format (``.mp4`` H.264, or ``.gif``).
+        Output file: ``.mp4`` (H.264) or ``.gif``.
     fps : float, optional
         Frames per second; default: the ``fps`` attribute, else from the time step in
         seconds, else 10.
-    overwrite : bool
-        Replace an existing file.
     vmin, vmax : float, optional
         Value range mapped to black..white.
     nan_color : float
         Grey level in [0, 1] drawn for missing (NaN) pixels.
-    quality : float
-        mp4 quality, 0..10.
+    overwrite, quality
+        As in :func:`write_frames`.
 
     Returns
     -------

@@ -226,6 +226,16 @@ def _load_module(path: str | Path, model: Any, hint: str) -> Any:
     return model
 
 
+def _pretrained(
+    path: str | Path, model: Any, hint: str, dims: int, script: dict, options: dict
+) -> PretrainedFeatures:
+    """Load a reference network; a TorchScript file is called with ``script`` by default."""
+    module = _load_module(path, model, hint)
+    if options["call_kwargs"] is None:
+        options["call_kwargs"] = script if model is None else {}
+    return PretrainedFeatures(module, dims=dims, **options)
+
+
 def load_inception(
     path: str | Path,
     *,
@@ -259,12 +269,8 @@ def load_inception(
     FeatureNetError
         The file is missing or unreadable; the message says which file is needed.
     """
-    module = _load_module(path, model, _INCEPTION_HINT)
-    if call_kwargs is None:
-        call_kwargs = {"return_features": True} if model is None else {}
-    return PretrainedFeatures(
-        module, dims=2, size=size, value_range=value_range, call_kwargs=call_kwargs
-    )
+    options = {"size": size, "value_range": value_range, "call_kwargs": call_kwargs}
+    return _pretrained(path, model, _INCEPTION_HINT, 2, {"return_features": True}, options)
 
 
 def load_i3d(
@@ -286,14 +292,9 @@ def load_i3d(
     FeatureNetError
         The file is missing or unreadable; the message says which file is needed.
     """
-    module = _load_module(path, model, _I3D_HINT)
-    if call_kwargs is None:
-        call_kwargs = (
-            {"rescale": False, "resize": False, "return_features": True} if model is None else {}
-        )
-    return PretrainedFeatures(
-        module, dims=3, size=size, value_range=value_range, call_kwargs=call_kwargs
-    )
+    options = {"size": size, "value_range": value_range, "call_kwargs": call_kwargs}
+    script = {"rescale": False, "resize": False, "return_features": True}
+    return _pretrained(path, model, _I3D_HINT, 3, script, options)
 
 
 # ----------------------------------------------------------------------------- batches

@@ -164,9 +164,9 @@ def fvd(
     filled: xr.DataArray,
     obs: xr.DataArray | None = None,
     *,
+    clip_length: int = 16,
     mask: MaskLike | None = None,
     features: FeatureNet | None = None,
-    clip_length: int = 16,
     batch_size: int = 16,
     eps: float = 1e-6,
 ) -> float:

@@ -60,12 +60,8 @@ def temporal_ratio(
 ) -> dict[str, float]:
     """Temporal statistics of the fill relative to the truth.
 
-    Parameters
-    ----------
-    truth, filled : xarray.DataArray
-        Fields on the same grid.
-    obs, mask : optional
-        Observation or mask, used only for the land mask.
+    The parameters are those of :func:`~seainpaint.metrics.spectrum_ratio` (``obs`` or
+    ``mask`` give the land, ignored in both fields), without ``n_bands``.
 
     Returns
     -------
