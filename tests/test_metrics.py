@@ -228,3 +228,22 @@ def test_fid_with_a_plain_callable_matches_closed_form():
     assert got == pytest.approx((2 * shift / span) ** 2, rel=1e-3)
     net = metrics.SmallFeatureNet(seed=1).to("cpu")
     assert metrics.fid(truth, truth, features=net) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_only_the_feature_network_module_imports_torch():
+    """The error, spectrum and Fréchet metrics work without torch; FID/FVD features need it."""
+    import ast
+    from pathlib import Path
+
+    folder = Path(metrics.__file__).parent
+    users = set()
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(name.split(".")[0] == "torch" for name in names):
+                users.add(path.name)
+    assert users == {"features.py"}
