@@ -6,15 +6,9 @@ Importing the package registers the ``.inpaint`` accessor on xarray objects.
 from __future__ import annotations
 
 from . import accessor as _accessor  # noqa: F401  (registers .inpaint)
+from . import errors as _errors
 from . import metrics
-from .errors import (
-    DataSourceError,
-    FieldError,
-    MaskError,
-    MethodError,
-    OutputExistsError,
-    SeainpaintError,
-)
+from .errors import *  # noqa: F403  (the whole family, see errors.__all__)
 from .evaluation import evaluate
 from .field import land_mask, observed_mask
 from .filling import fill
@@ -39,18 +33,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Cloud",
-    "DataSourceError",
     "FieldClouds",
-    "FieldError",
     "InpaintModel",
-    "MaskError",
-    "MethodError",
     "MovingVerticalBar",
     "OcclusionProcess",
-    "OutputExistsError",
     "Raindrops",
     "RemovePixel",
-    "SeainpaintError",
     "apply_measurement",
     "evaluate",
     "fetch_sst",
@@ -65,3 +53,4 @@ __all__ = [
     "to_video",
     "train",
 ]
+__all__ += _errors.__all__

@@ -262,15 +262,16 @@ def format_table(df: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     return table
 
 
+def markdown_table(table: pd.DataFrame) -> str:
+    """A table of strings as GitHub Markdown, cells kept exactly as written (right-aligned)."""
+    table = table.copy()
+    table.index.name = str(table.index.name or "method")
+    align = ("left", *["right"] * table.shape[1])
+    return table.to_markdown(disable_numparse=True, colalign=align) + "\n"
+
+
 def _markdown(df: pd.DataFrame) -> str:
-    table = format_table(df)
-    header = [str(table.index.name or "method"), *map(str, table.columns)]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
-    for name, row in table.iterrows():
-        lines.append("| " + " | ".join([str(name), *row.tolist()]) + " |")
-    lines.append("")
-    lines.append(_caption(df))
-    return "\n".join(lines) + "\n"
+    return markdown_table(format_table(df)) + "\n" + _caption(df) + "\n"
 
 
 def _caption(df: pd.DataFrame) -> str:

@@ -37,17 +37,13 @@ import numpy as np
 import torch
 import xarray as xr
 
-from .errors import FieldError, MethodError, SeainpaintError
+from .errors import DeviceError, FieldError, MethodError
 from .field import canonical
 
 PredictFn = Callable[..., Any]
 ArrayFn = Callable[[np.ndarray], np.ndarray]
 
 _MOVE_LOCK = threading.Lock()
-
-
-class DeviceError(SeainpaintError, RuntimeError):
-    """The requested compute device is unknown or not available."""
 
 
 def cpu_cores() -> int:

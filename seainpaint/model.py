@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .errors import FieldError, OutputExistsError, SeainpaintError
+from .errors import FieldError, ModelError, OutputExistsError, SeainpaintError
 from .units import same_units
 
 WEIGHTS_FILE = "weights.safetensors"
@@ -24,10 +24,6 @@ CONFIG_FILE = "config.json"
 FORMAT_VERSION = 2
 META_PREFIX = "meta."  # non-network tensors stored in the weights file (land, grid)
 LAPLACE_STD = 2.0**0.5  # standard deviation of a Laplace distribution of unit scale
-
-
-class ModelError(SeainpaintError, ValueError):
-    """A model cannot serve the given data, or a model directory is unreadable."""
 
 
 def package_versions() -> dict[str, str]:

@@ -20,8 +20,8 @@ import numpy as np
 import xarray as xr
 from scipy import ndimage
 
-from .errors import FieldError, SeainpaintError
-from .field import canonical, field_dims, land_mask
+from .errors import FieldError, OcclusionError, SeainpaintError
+from .field import canonical
 
 Range = float | tuple[float, float]
 
@@ -39,10 +39,12 @@ def _check_unit(name: str, value: Range, *, allow_zero: bool = False) -> Range:
     for v in values:
         ok = 0 <= v < 1 if allow_zero else 0 < v < 1
         if not ok:
-            raise ValueError(f"{name}={value!r} must lie in ]0, 1[ (normalised to the frame edge)")
+            raise OcclusionError(
+                f"{name}={value!r} must lie in ]0, 1[ (normalised to the frame edge)"
+            )
     if isinstance(value, (tuple, list)):
         if len(value) != 2 or value[0] > value[1]:
-            raise ValueError(f"{name}={value!r}: a range must be (low, high) with low <= high")
+            raise OcclusionError(f"{name}={value!r}: a range must be (low, high) with low <= high")
         return (float(value[0]), float(value[1]))
     return float(value)
 
@@ -94,7 +96,7 @@ class OcclusionProcess(ABC):
         config = dict(config)
         name = config.pop("name")
         if name not in cls.registry:
-            raise SeainpaintError(
+            raise OcclusionError(
                 f"unknown occlusion process {name!r}; known: {sorted(cls.registry)}"
             )
         sub = cls.registry[name]
@@ -156,7 +158,7 @@ class Raindrops(OcclusionProcess):
         speed: Range = (0.02, 0.1),
     ) -> None:
         if int(n) < 1:
-            raise ValueError(f"n={n!r}: at least one raindrop is needed")
+            raise OcclusionError(f"n={n!r}: at least one raindrop is needed")
         self.n = int(n)
         self.width = float(_check_unit("width", width))
         self.length = _check_unit("length", length)
@@ -284,7 +286,7 @@ class Cloud(OcclusionProcess):
     ) -> None:
         data, self.source = _as_lwp(lwp)
         if (threshold is None) == (cover is None):
-            raise ValueError("give exactly one of threshold (g m-2) or cover (fraction)")
+            raise OcclusionError("give exactly one of threshold (g m-2) or cover (fraction)")
         values = np.asarray(data.transpose("time", ...).values, dtype=np.float32)
         if not np.isfinite(values).any():
             raise FieldError("LWP is all NaN")
@@ -292,7 +294,7 @@ class Cloud(OcclusionProcess):
         self.time_stride = int(time_stride)
         self.crop = (float(crop[0]), float(crop[1]))
         if not 0 < self.crop[0] <= self.crop[1] <= 1:
-            raise ValueError(f"crop={crop!r} must satisfy 0 < low <= high <= 1")
+            raise OcclusionError(f"crop={crop!r} must satisfy 0 < low <= high <= 1")
         if cover is not None:
             cover = float(_check_unit("cover", cover))
             threshold = float(np.quantile(self.values, 1.0 - cover))
@@ -358,7 +360,7 @@ class Cloud(OcclusionProcess):
     def _from_params(cls, params: dict[str, Any]) -> Cloud:
         source = params.get("source")
         if not source:
-            raise SeainpaintError(
+            raise OcclusionError(
                 "this Cloud process was built from an in-memory LWP array; pass the LWP "
                 "again: Cloud(lwp, threshold=...)"
             )
@@ -383,13 +385,6 @@ def apply_measurement(x: Any, m: Any, c: float) -> Any:
     if hasattr(m, "dtype") and str(m.dtype) in ("bool", "torch.bool"):
         m = m.astype(x.dtype) if hasattr(m, "astype") else m.to(x.dtype)
     return x * m + c * (1 - m)
-
-
-def observation_mask(obs: xr.DataArray) -> xr.DataArray:
-    """Mask extraction T(y): ``True`` where a pixel is observed (finite)."""
-    from .field import observed_mask
-
-    return observed_mask(obs)
 
 
 def occlude(
@@ -418,7 +413,7 @@ def occlude(
         The observation, same dims, coords and attributes as ``da``.
     """
     if not isinstance(process, OcclusionProcess):
-        raise TypeError(f"process must be an OcclusionProcess, got {type(process).__name__}")
+        raise OcclusionError(f"process must be an OcclusionProcess, got {type(process).__name__}")
     can, dims = canonical(da)
     shape = tuple(can.sizes[d] for d in (dims.time, dims.y, dims.x))
     mask = process.masks(shape, seed=seed)
@@ -439,21 +434,6 @@ def _append_history(history: str | None, line: str) -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     entry = f"{stamp} seainpaint: {line}"
     return f"{history}\n{entry}" if history else entry
-
-
-def occluded_fraction(obs: xr.DataArray) -> float:
-    """Fraction of non-land pixels that are missing, over all time steps."""
-    dims = field_dims(obs)
-    land = land_mask(obs)
-    from .field import observed_mask
-
-    observed = observed_mask(obs)
-    sea = ~land
-    n_sea = int(sea.sum()) * obs.sizes[dims.time]
-    if n_sea == 0:
-        return float("nan")
-    return float(1.0 - observed.where(sea, False).sum() / n_sea)
-
 
 class FieldClouds(OcclusionProcess):
     """Mask sequences drawn from a field's own missing-data pattern (c = 1).

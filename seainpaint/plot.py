@@ -262,7 +262,7 @@ def animate(
     title: str | None = None,
     dpi: int = 80,
 ) -> Path:
-    """Write a sequence as an animated GIF (Pillow) or MP4 (ffmpeg from imageio-ffmpeg).
+    """Write a sequence as an animated GIF or MP4 (:func:`seainpaint.io.video.write_frames`).
 
     Parameters
     ----------
@@ -288,7 +288,8 @@ def animate(
         The written file, with one animation frame per time step.
     """
     import matplotlib as mpl
-    from matplotlib import animation
+
+    from .io.video import write_frames
 
     path = Path(path)
     suffix = path.suffix.lower()
@@ -326,22 +327,16 @@ def animate(
         fig.colorbar(im, ax=ax, shrink=0.8, label=da.attrs.get("units", ""))
     prefix = title or str(da.name or "")
 
-    def update(i: int):
+    fig.set_dpi(dpi)
+
+    def frame(i: int) -> np.ndarray:
         im.set_data(image_of(i))
         ax.set_title(f"{prefix} {times[i]}".strip(), fontsize=8)
-        return (im,)
+        fig.canvas.draw()
+        return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
 
-    anim = animation.FuncAnimation(fig, update, frames=values.shape[0], blit=False)
-    if suffix == ".gif":
-        writer = animation.PillowWriter(fps=fps)
-    else:
-        import imageio_ffmpeg
-
-        mpl.rcParams["animation.ffmpeg_path"] = imageio_ffmpeg.get_ffmpeg_exe()
-        writer = animation.FFMpegWriter(
-            fps=fps, codec="libx264", extra_args=["-pix_fmt", "yuv420p"]
-        )
-    return _atomic_save(lambda tmp: anim.save(tmp, writer=writer, dpi=dpi), path)
+    frames = np.stack([frame(i) for i in range(values.shape[0])])
+    return write_frames(frames, path, fps, overwrite=True)
 
 
 def plot_occlusion_rate(

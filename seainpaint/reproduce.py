@@ -1,11 +1,12 @@
 """The paper's tables at small scale: ``seainpaint reproduce NAME``.
 
-Each reproduction is described by a recipe in ``data_recipes/reproduce/NAME.toml`` (sizes
-for the ``quick``, ``default`` and ``full`` modes, and the paper's numbers for the same
-rows). :func:`reproduce` builds the data, trains the GAN (:func:`seainpaint.train`), fills
-with the model and the baselines (:func:`seainpaint.fill`), scores them
-(:func:`seainpaint.evaluate`) and writes, in the output folder, each table as Markdown,
-CSV and JSON, a Markdown comparison with the paper's numbers and the figures.
+What each reproduction does is declared in ``data_recipes/reproduce/NAME.toml``: the
+data, occlusion and methods, the :func:`seainpaint.train` options and data sizes of each
+mode (``quick``, ``default``, ``full``) and the paper's numbers for the same rows. This
+module only runs them: it builds the data, trains the GAN, fills with the model and the
+baselines (:func:`seainpaint.fill`), scores them (:func:`seainpaint.evaluate`) and writes,
+in the output folder, each table as Markdown, CSV and JSON, ``comparison.md`` (ours next
+to the paper's numbers) and the figures.
 
 Reproductions:
 
@@ -22,11 +23,10 @@ Reproductions:
 
 from __future__ import annotations
 
-import contextlib
-import os
+import inspect
 import time
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,23 +35,22 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .errors import DataSourceError, SeainpaintError
+from .errors import DataSourceError, ReproduceError
 
 MODES = ("quick", "default", "full")
-TABLE_COLUMNS = ("Occluded (%)", "FID", "FVD", "MAE")
+#: the method name in a recipe's ``methods`` table that means "the model trained here"
+MODEL = "model"
 
 __all__ = [
     "MODES",
     "ReproduceError",
     "Reproduction",
+    "compare_markdown",
     "list_reproductions",
     "load_reproduction",
+    "paper_table",
     "reproduce",
 ]
-
-
-class ReproduceError(SeainpaintError, ValueError):
-    """Unknown reproduction, bad recipe or options."""
 
 
 @dataclass
@@ -86,12 +85,6 @@ class Reproduction:
 # ------------------------------------------------------------------------ recipes
 
 
-def _reproduce_dirs() -> list[Path]:
-    from .io.recipes import recipe_dirs
-
-    return [d / "reproduce" for d in recipe_dirs()]
-
-
 def list_reproductions() -> dict[str, Path]:
     """Name -> recipe file of every reproduction found (``data_recipes/reproduce/*.toml``)."""
     from .io.recipes import list_recipes
@@ -101,13 +94,16 @@ def list_reproductions() -> dict[str, Path]:
 
 def load_reproduction(name: str) -> dict[str, Any]:
     """Read the recipe of a reproduction by name (or from a ``.toml`` path)."""
+    from .io.recipes import recipe_dirs
+
     path = Path(name)
     if not (path.suffix == ".toml" and path.is_file()):
         known = list_reproductions()
         if name not in known:
+            searched = ", ".join(str(d / "reproduce") for d in recipe_dirs())
             raise ReproduceError(
                 f"unknown reproduction {name!r}; known: {', '.join(sorted(known)) or 'none'} "
-                f"(recipes searched in {', '.join(str(d) for d in _reproduce_dirs())})"
+                f"(recipes searched in {searched})"
             )
         path = known[name]
     try:
@@ -125,14 +121,18 @@ def load_reproduction(name: str) -> dict[str, Any]:
 
 
 def _sizes(params: dict[str, Any], mode: str, minutes: float | None) -> dict[str, Any]:
+    """The recipe's ``[sizes.MODE]`` table, ``minutes`` overriding the training budget."""
     sizes = params.get("sizes", {}).get(mode)
-    if sizes is None:
-        raise ReproduceError(f"recipe {params['_path']} has no [sizes.{mode}] table")
-    sizes = dict(sizes)
+    if sizes is None or not isinstance(sizes.get("training"), dict):
+        raise ReproduceError(
+            f"recipe {params['_path']} has no [sizes.{mode}] table with a "
+            f"[sizes.{mode}.training] table of seainpaint.train options"
+        )
+    sizes = {**sizes, "training": dict(sizes["training"])}
     if minutes is not None:
         if minutes <= 0:
             raise ReproduceError(f"minutes={minutes!r} must be positive")
-        sizes["minutes"] = float(minutes)
+        sizes["training"]["max_minutes"] = float(minutes)
     return sizes
 
 
@@ -143,104 +143,110 @@ def paper_table(params: dict[str, Any], key: str) -> pd.DataFrame:
     if columns is None:
         raise ReproduceError(f"recipe {params['_path']} has no [paper.{key}] columns")
     df = pd.DataFrame.from_dict(table, orient="index", columns=columns)
+    df.index = [str(i) for i in df.index]
     df.index.name = "row"
     return df
 
 
-# ------------------------------------------------------------------------ helpers
-
-
-def _train(obs: xr.DataArray, process: Any, sizes: dict[str, Any], seed: int, **kw: Any) -> Any:
-    from .training import train
-
-    options = {**sizes.get("training", {}), **kw}
-    if "betas" in options:
-        options["betas"] = tuple(options["betas"])
-    progress = options.pop("progress", False)
-    return train(
-        obs,
-        process=process,
-        steps=int(sizes["steps"]),
-        max_minutes=float(sizes["minutes"]),
-        window=int(sizes["window"]),
-        patch=int(sizes["patch"]),
-        batch_size=int(sizes["batch_size"]),
-        base=int(sizes["base"]),
-        discriminator_options={"base": int(sizes["disc_base"])},
-        n_val=2 if int(sizes["steps"]) < 10 else 8,
-        eval_every=max(1, min(50, int(sizes["steps"]))),
-        seed=seed,
-        device="auto",
-        progress=progress,
-        **options,
-    )
-
-
-def _evaluate(truth, obs, filled, sizes) -> pd.DataFrame:
-    from .evaluation import evaluate
-
-    return evaluate(
-        truth,
-        obs,
-        filled,
-        sequence_length=int(sizes["sequence_length"]),
-        features=None if sizes.get("features", True) else False,
-        diagnostics=False,
-    )
-
-
-def _fmt_pm(mean: float, std: float | None, digits: int | None) -> str:
-    """``mean±std`` with ``digits`` decimals, or 4 significant digits when None."""
-    if mean is None or not np.isfinite(mean):
-        return "n/a"
-    text = f"{mean:.4g}" if digits is None else f"{mean:.{digits}f}"
-    if std is not None and np.isfinite(std):
-        text += f"±{std:.4g}" if digits is None else f"±{std:.{digits}f}"
-    return text
-
-
-def _ours_strings(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Our table in the paper's layout (strings), columns named as the paper's."""
-    out: dict[str, list[str]] = {}
-    for col in columns:
-        # the paper's "MAE" is our "MAE" column; "Raindrops MAE" is found as is
-        if col not in df.columns:
-            out[col] = ["n/a"] * len(df)
-            continue
-        std = df[f"{col} std"] if f"{col} std" in df.columns else [None] * len(df)
-        last = col.split(" ")[-1]
-        digits = 1 if col.startswith("Occluded") else (4 if last == "MAE" else None)
-        out[col] = [_fmt_pm(m, s, digits) for m, s in zip(df[col], std, strict=True)]
-    return pd.DataFrame(out, index=df.index)
-
-
 def compare_markdown(ours: pd.DataFrame, paper: pd.DataFrame, title: str) -> str:
-    """Markdown table: each of our rows, with the paper's value beside ours per column."""
-    columns = list(paper.columns)
-    mine = _ours_strings(ours, columns)
-    header = ["row", *[f"{c} ({who})" for c in columns for who in ("ours", "paper")]]
-    lines = [f"### {title}", "", "| " + " | ".join(header) + " |"]
-    lines.append("|" + "|".join(["---"] * len(header)) + "|")
-    rows = list(dict.fromkeys([*map(str, mine.index), *map(str, paper.index)]))
-    for row in rows:
-        cells = [row]
-        for c in columns:
-            cells.append(str(mine.loc[row, c]) if row in mine.index else "")
-            cells.append(str(paper.loc[row, c]) if row in paper.index else "")
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    """Markdown table: each of our rows, with the paper's value beside ours per column.
+
+    Our values are formatted as in :func:`seainpaint.evaluation.format_table` (``mean±std``);
+    a column the paper has and we do not is ``n/a``.
+    """
+    from .evaluation import format_table, markdown_table
+
+    mine = format_table(ours.pipe(_without_units))
+    rows = list(dict.fromkeys([*map(str, ours.index), *map(str, paper.index)]))
+    mine.index = [str(i) for i in mine.index]
+    cells: dict[str, list[str]] = {}
+    for col in paper.columns:
+        ours_col = mine[col] if col in mine.columns else pd.Series("n/a", index=mine.index)
+        cells[f"{col} (ours)"] = [ours_col.get(r, "") for r in rows]
+        cells[f"{col} (paper)"] = [paper[col].get(r, "") for r in rows]
+    table = pd.DataFrame(cells, index=pd.Index(rows, name="row"))
+    return f"### {title}\n\n" + markdown_table(table)
+
+
+def _without_units(df: pd.DataFrame) -> pd.DataFrame:
+    """The table with no units, so its columns keep the paper's names ("MAE", not "MAE (°C)")."""
+    out = df.copy()
+    out.attrs = {**df.attrs, "units": ""}
+    return out
+
+
+# ------------------------------------------------------------------------ one run
 
 
 class _Run:
-    """Book-keeping of one reproduction: output folder, files, timings, echo."""
+    """One reproduction: its options, output folder, files, timings and echo."""
 
-    def __init__(self, result: Reproduction, outdir: Path, echo: Callable[[str], Any]):
+    def __init__(
+        self,
+        result: Reproduction,
+        params: dict[str, Any],
+        sizes: dict[str, Any],
+        outdir: Path,
+        *,
+        seed: int,
+        progress: bool,
+        threads: int | None,
+        echo: Callable[[str], Any],
+    ):
         self.result = result
+        self.params = params
+        self.sizes = sizes
         self.outdir = outdir
+        self.seed = seed
+        self.progress = progress
+        self.threads = threads
         self.echo = echo
         self.compare: list[str] = []
 
+    # ---------------------------------------------------------------- the experiment steps
+
+    def train(self, obs: xr.DataArray, process: Any, **options: Any) -> Any:
+        """:func:`seainpaint.train` with the recipe's options for this mode."""
+        from .training import train
+
+        options = {**self.sizes["training"], **options}
+        if "betas" in options:
+            options["betas"] = tuple(options["betas"])
+        if self.threads is not None and "threads" in inspect.signature(train).parameters:
+            options["threads"] = self.threads
+        options.setdefault("device", "auto")
+        return train(obs, process=process, seed=self.seed, progress=self.progress, **options)
+
+    def fill(self, obs: xr.DataArray, methods: dict[str, str], model: Any) -> dict[str, Any]:
+        """Fill ``obs`` with each method (``"model"``: the trained model), by name."""
+        from .filling import fill
+
+        out = {}
+        for name, method in methods.items():
+            if method == MODEL:
+                options = {} if self.threads is None else {"threads": self.threads}
+                out[name] = fill(obs, model, **options)
+            else:
+                out[name] = fill(obs, method)
+        return out
+
+    def evaluate(self, truth: xr.DataArray, obs: xr.DataArray, filled: Any) -> pd.DataFrame:
+        """:func:`seainpaint.evaluate` with the recipe's sequence length and FID/FVD choice."""
+        from .evaluation import evaluate
+
+        return evaluate(
+            truth,
+            obs,
+            filled,
+            sequence_length=int(self.sizes["sequence_length"]),
+            features=None if self.sizes.get("features", True) else False,
+            diagnostics=False,
+        )
+
+    # ---------------------------------------------------------------- book-keeping
+
     def table(self, key: str, df: pd.DataFrame, paper: pd.DataFrame | None, title: str) -> None:
+        """Keep and write one of our tables (md, csv, json) and its comparison with the paper."""
         from .evaluation import render_table, write_table
 
         df.attrs["title"] = title
@@ -256,6 +262,13 @@ class _Run:
 
     def figure(self, path: Path) -> None:
         self.result.files.append(Path(path))
+
+    def panels(self, obs: xr.DataArray, filled: xr.DataArray, truth: xr.DataArray, name: str):
+        """Observed / filled / truth panels of the middle frame, as ``NAME.png``."""
+        from .plot import plot_panels
+
+        t_show = truth.sizes["time"] // 2
+        self.figure(plot_panels(obs, filled, truth, time=t_show, path=self.outdir / name))
 
     def part(self, name: str, started: float) -> None:
         wall = time.monotonic() - started
@@ -282,16 +295,27 @@ class _Run:
         self.result.files.append(path)
 
 
-def _synthetic_sst(sizes: dict[str, Any], seed: int) -> tuple[xr.DataArray, xr.DataArray]:
+# ------------------------------------------------------------------------ data
+
+
+def _synthetic_sst(run: _Run) -> tuple[xr.DataArray, xr.DataArray]:
     from . import synthetic
 
-    size = int(sizes["size"])
-    train = synthetic.sst(n_time=int(sizes["n_train"]), size=size, seed=seed)
-    test = synthetic.sst(n_time=int(sizes["n_test"]), size=size, seed=seed + 1000)
+    size = int(run.sizes["size"])
+    train = synthetic.sst(n_time=int(run.sizes["n_train"]), size=size, seed=run.seed)
+    test = synthetic.sst(n_time=int(run.sizes["n_test"]), size=size, seed=run.seed + 1000)
     return train, test
 
 
+def _synthetic_lwp(run: _Run) -> xr.DataArray:
+    from . import synthetic
+
+    n = max(int(run.sizes["n_train"]), int(run.sizes["n_test"]))
+    return synthetic.lwp(n_time=n, size=64, seed=run.seed + 1)
+
+
 def _pycles_lwp(params: dict[str, Any]) -> tuple[xr.DataArray | None, str]:
+    """The recipe's PyCLES LWP, or None and why not."""
     from .io.pycles import open_lwp
     from .io.recipes import shared_data_dir
 
@@ -305,122 +329,6 @@ def _pycles_lwp(params: dict[str, Any]) -> tuple[xr.DataArray | None, str]:
         return open_lwp(path, t_min=section.get("t_min")), str(path)
     except DataSourceError as err:
         return None, f"cannot read PyCLES data at {path}: {err}"
-
-
-# ------------------------------------------------------------------------ runners
-
-
-def _run_sst_table2(params: dict[str, Any], sizes: dict[str, Any], run: _Run, seed: int,
-                    progress: bool) -> None:
-    from . import synthetic
-    from .filling import fill
-    from .occlusion import Cloud, occlude
-    from .plot import plot_occlusion_rate, plot_panels
-
-    thresholds = [float(t) for t in params["occlusion"]["thresholds"]]
-    train_thr = float(params["occlusion"]["train_threshold"])
-    started = time.monotonic()
-    train_sst, test_sst = _synthetic_sst(sizes, seed)
-    lwp_n = max(int(sizes["n_train"]), int(sizes["n_test"]))
-    sources: dict[str, xr.DataArray] = {}
-    for cloud in params["occlusion"].get("clouds", ["synthetic"]):
-        if cloud == "synthetic":
-            sources["synthetic"] = synthetic.lwp(n_time=lwp_n, size=64, seed=seed + 1)
-        elif cloud == "pycles":
-            lwp, where = _pycles_lwp(params)
-            if lwp is None:
-                run.result.skipped["pycles"] = where
-                run.echo(f"skipping the PyCLES clouds: {where}")
-            else:
-                sources["pycles"] = lwp
-        else:
-            raise ReproduceError(f"unknown cloud source {cloud!r}; use 'synthetic' or 'pycles'")
-    run.part("data", started)
-    paper_a, paper_b = paper_table(params, "table2a"), paper_table(params, "table2b")
-    for cloud, lwp in sources.items():
-        started = time.monotonic()
-        label = "synthetic LWP" if cloud == "synthetic" else "PyCLES LWP"
-        process = Cloud(lwp, threshold=train_thr)
-        obs_train = occlude(train_sst, process, seed=seed)
-        model = _train(obs_train, process, sizes, seed, progress=progress)
-        run.part(f"train ({label})", started)
-        started = time.monotonic()
-        rows, covers, cover_std, at_train = [], [], [], None
-        for thr in thresholds:
-            obs = occlude(test_sst, Cloud(lwp, threshold=thr), seed=seed + 1)
-            filled = fill(obs, model)
-            df = _evaluate(test_sst, obs, {f"{thr:g}": filled}, sizes)
-            rows.append(df)
-            covers.append(float(df["Occluded (%)"].iloc[0]))
-            cover_std.append(float(df["Occluded (%) std"].iloc[0]))
-            if thr == train_thr:
-                at_train = (obs, filled)
-        table_a = pd.concat(rows)
-        table_a.loc["All"] = table_a.mean(numeric_only=True)
-        table_a.index.name = "LWP (g m-2)"
-        table_a.attrs = dict(rows[0].attrs)
-        run.table(
-            f"table2a_{cloud}", table_a, paper_a,
-            f"Table 2a, {label}: our model per LWP threshold",
-        )
-        fig = plot_occlusion_rate(
-            thresholds, covers, run.outdir / f"occlusion_rate_{cloud}.png", stds=cover_std
-        )
-        run.figure(fig)
-        run.part(f"table 2a ({label})", started)
-        started = time.monotonic()
-        if at_train is None:
-            obs = occlude(test_sst, Cloud(lwp, threshold=train_thr), seed=seed + 1)
-            at_train = (obs, fill(obs, model))
-        obs, ours = at_train
-        dineof = fill(obs, "dineof")
-        table_b = _evaluate(test_sst, obs, {"Ours": ours, "DINEOF": dineof}, sizes)
-        run.table(
-            f"table2b_{cloud}", table_b, paper_b,
-            f"Table 2b, {label}: ours vs DINEOF at {train_thr:g} g m-2",
-        )
-        t_show = int(sizes["n_test"]) // 2
-        for name, da in (("ours", ours), ("dineof", dineof)):
-            run.figure(plot_panels(
-                obs, da, test_sst, time=t_show,
-                path=run.outdir / f"panels_{cloud}_{name}_{train_thr:g}.png",
-            ))
-        run.part(f"table 2b ({label})", started)
-
-
-def _run_ablation_table4(params: dict[str, Any], sizes: dict[str, Any], run: _Run, seed: int,
-                         progress: bool) -> None:
-    from . import synthetic
-    from .filling import fill
-    from .occlusion import Cloud, occlude
-    from .plot import plot_panels
-
-    started = time.monotonic()
-    train_sst, test_sst = _synthetic_sst(sizes, seed)
-    lwp = synthetic.lwp(
-        n_time=max(int(sizes["n_train"]), int(sizes["n_test"])), size=64, seed=seed + 1
-    )
-    process = Cloud(lwp, threshold=float(params["occlusion"]["threshold"]))
-    obs_train = occlude(train_sst, process, seed=seed)
-    obs = occlude(test_sst, process, seed=seed + 1)
-    run.part("data", started)
-    names = list(params["variants"]["names"])
-    variants = list(params["variants"]["variants"])
-    filled = {}
-    for name, variant in zip(names, variants, strict=True):
-        started = time.monotonic()
-        model = _train(obs_train, process, sizes, seed, variant=variant, progress=progress)
-        filled[name] = fill(obs, model)
-        run.part(f"train + fill ({name})", started)
-    started = time.monotonic()
-    table = _evaluate(test_sst, obs, filled, sizes)
-    run.table("table4", table, paper_table(params, "table4"), "Table 4: ablation (SST)")
-    t_show = int(sizes["n_test"]) // 2
-    for name, da in filled.items():
-        slug = name.split()[0].lower()
-        run.figure(plot_panels(obs, da, test_sst, time=t_show,
-                               path=run.outdir / f"panels_{slug}.png"))
-    run.part("evaluate", started)
 
 
 def _sample_clip(name: str) -> Path:
@@ -448,20 +356,115 @@ def _process(spec: dict[str, Any]) -> Any:
     return OcclusionProcess.from_config({"name": spec.pop("kind"), **spec})
 
 
-def _run_video_table1(params: dict[str, Any], sizes: dict[str, Any], run: _Run, seed: int,
-                      progress: bool) -> None:
-    from .filling import fill
+# ------------------------------------------------------------------------ runners
+
+
+CLOUD_LABELS = {"synthetic": "synthetic LWP", "pycles": "PyCLES LWP"}
+
+
+def _run_sst_table2(run: _Run) -> None:
+    from .occlusion import Cloud, occlude
+    from .plot import plot_occlusion_rate
+
+    params = run.params
+    thresholds = [float(t) for t in params["occlusion"]["thresholds"]]
+    train_thr = float(params["occlusion"]["train_threshold"])
+    started = time.monotonic()
+    train_sst, test_sst = _synthetic_sst(run)
+    sources: dict[str, xr.DataArray] = {}
+    for cloud in params["occlusion"].get("clouds", ["synthetic"]):
+        if cloud not in CLOUD_LABELS:
+            raise ReproduceError(f"unknown cloud source {cloud!r}; use 'synthetic' or 'pycles'")
+        lwp, why = (_synthetic_lwp(run), "") if cloud == "synthetic" else _pycles_lwp(params)
+        if lwp is None:
+            run.result.skipped[cloud] = why
+            run.echo(f"skipping the PyCLES clouds: {why}")
+        else:
+            sources[cloud] = lwp
+    run.part("data", started)
+    paper_a, paper_b = paper_table(params, "table2a"), paper_table(params, "table2b")
+    for cloud, lwp in sources.items():
+        started = time.monotonic()
+        label = CLOUD_LABELS[cloud]
+        process = Cloud(lwp, threshold=train_thr)
+        model = run.train(occlude(train_sst, process, seed=run.seed), process)
+        run.part(f"train ({label})", started)
+        started = time.monotonic()
+        rows, at = [], {}
+        for thr in dict.fromkeys([*thresholds, train_thr]):  # the training one last if extra
+            obs = occlude(test_sst, Cloud(lwp, threshold=thr), seed=run.seed + 1)
+            filled = run.fill(obs, {f"{thr:g}": MODEL}, model)
+            at[thr] = (obs, filled[f"{thr:g}"])
+            if thr in thresholds:
+                rows.append(run.evaluate(test_sst, obs, filled))
+        table_a = pd.concat(rows)
+        table_a.loc["All"] = table_a.mean(numeric_only=True)
+        table_a.index.name = "LWP (g m-2)"
+        table_a.attrs = dict(rows[0].attrs)
+        title = f"Table 2a, {label}: our model per LWP threshold"
+        run.table(f"table2a_{cloud}", table_a, paper_a, title)
+        covers = table_a.loc[[f"{t:g}" for t in thresholds]]
+        run.figure(
+            plot_occlusion_rate(
+                thresholds,
+                covers["Occluded (%)"].tolist(),
+                run.outdir / f"occlusion_rate_{cloud}.png",
+                stds=covers["Occluded (%) std"].tolist(),
+            )
+        )
+        run.part(f"table 2a ({label})", started)
+        started = time.monotonic()
+        obs, model_fill = at[train_thr]
+        methods = params["table2b"]["methods"]
+        filled = {
+            name: model_fill if method == MODEL else run.fill(obs, {name: method}, model)[name]
+            for name, method in methods.items()
+        }
+        title = f"Table 2b, {label}: ours vs DINEOF at {train_thr:g} g m-2"
+        run.table(f"table2b_{cloud}", run.evaluate(test_sst, obs, filled), paper_b, title)
+        for name, da in filled.items():
+            slug = name.split()[0].lower()
+            run.panels(obs, da, test_sst, f"panels_{cloud}_{slug}_{train_thr:g}.png")
+        run.part(f"table 2b ({label})", started)
+
+
+def _run_ablation_table4(run: _Run) -> None:
+    from .occlusion import Cloud, occlude
+
+    started = time.monotonic()
+    train_sst, test_sst = _synthetic_sst(run)
+    process = Cloud(_synthetic_lwp(run), threshold=float(run.params["occlusion"]["threshold"]))
+    obs_train = occlude(train_sst, process, seed=run.seed)
+    obs = occlude(test_sst, process, seed=run.seed + 1)
+    run.part("data", started)
+    filled = {}
+    for name, variant in run.params["variants"].items():
+        started = time.monotonic()
+        model = run.train(obs_train, process, variant=variant)
+        filled.update(run.fill(obs, {name: MODEL}, model))
+        run.part(f"train + fill ({name})", started)
+    started = time.monotonic()
+    table = run.evaluate(test_sst, obs, filled)
+    run.table("table4", table, paper_table(run.params, "table4"), "Table 4: ablation (SST)")
+    for name, da in filled.items():
+        run.panels(obs, da, test_sst, f"panels_{name.split()[0].lower()}.png")
+    run.part("evaluate", started)
+
+
+def _run_video_table1(run: _Run) -> None:
     from .io.video import open_video
     from .occlusion import occlude
-    from .plot import plot_panels
 
+    params, sizes = run.params, run.sizes
     started = time.monotonic()
     clip_path = _sample_clip(str(params["source"]["clip"]))
     n_train, n_test = int(sizes["n_train"]), int(sizes["n_test"])
     if int(sizes["sequence_length"]) > 35:
         raise ReproduceError("video sequences are at most 35 frames (paper section 3.4)")
     video = open_video(
-        clip_path, size=int(sizes["size"]), frames=n_train + n_test,
+        clip_path,
+        size=int(sizes["size"]),
+        frames=n_train + n_test,
         start=int(params["source"].get("start", 0)),
     )
     if video.sizes["time"] < n_train + n_test:
@@ -473,75 +476,41 @@ def _run_video_table1(params: dict[str, Any], sizes: dict[str, Any], run: _Run, 
     test_clip = video.isel(time=slice(n_train, n_train + n_test))
     run.part("data", started)
     rows = []
-    methods = list(params["methods"]["names"])
-    for pname in params["processes"]["names"]:
+    methods = params["methods"]
+    for pname, spec in params["processes"].items():
         started = time.monotonic()
-        process = _process(params["processes"][pname])
-        obs_train = occlude(train_clip, process, seed=seed)
-        obs = occlude(test_clip, process, seed=seed + 1)
-        model = _train(obs_train, process, sizes, seed, progress=progress)
-        filled = {
-            methods[0]: fill(obs, model),
-            methods[1]: fill(obs, "dineof"),
-            methods[2]: fill(obs, "telea"),
-        }
-        df = _evaluate(test_clip, obs, filled, sizes)
+        process = _process(spec)
+        model = run.train(occlude(train_clip, process, seed=run.seed), process)
+        obs = occlude(test_clip, process, seed=run.seed + 1)
+        filled = run.fill(obs, methods, model)
+        df = run.evaluate(test_clip, obs, filled)
         df.index = pd.MultiIndex.from_product([[pname], df.index], names=["process", "method"])
         rows.append(df)
-        slug = pname.lower().replace("-", "_")
-        run.figure(plot_panels(obs, filled[methods[0]], test_clip, time=n_test // 2,
-                               path=run.outdir / f"panels_{slug}.png"))
+        ours = next(name for name, m in methods.items() if m == MODEL)
+        run.panels(obs, filled[ours], test_clip, f"panels_{pname.lower().replace('-', '_')}.png")
         run.part(f"{pname}: train + fill + evaluate", started)
     long = pd.concat(rows)
-    # the paper's layout: one row per method, FID/FVD/MAE per process
-    wide = {}
-    for method in methods:
-        row = {}
-        for pname in params["processes"]["names"]:
-            for col in long.columns:
-                row[f"{pname} {col}"] = float(long.loc[(pname, method), col])
-        wide[method] = row
-    table = pd.DataFrame.from_dict(wide, orient="index")
+    # the paper's layout: one row per method, "<process> <metric>" columns
+    table = long.unstack("process").swaplevel(axis=1)
+    table.columns = [f"{p} {col}" for p, col in table.columns]
+    table = table[[f"{p} {c}" for p in params["processes"] for c in long.columns]]
+    table = table.loc[list(methods)]
     table.index.name = "method"
     table.attrs = dict(rows[0].attrs)
-    paper = paper_table(params, "table1")
-    paper.index = [str(i) for i in paper.index]
-    run.table("table1", table, None, f"Table 1 analogue on {clip_path.name}")
-    run.result.paper["table1"] = paper
+    title = f"Table 1 analogue on {clip_path.name}"
+    run.table("table1", table, None, title)
+    run.result.paper["table1"] = paper_table(params, "table1")
     flat = long.copy()
     flat.index = [f"{p} / {m}" for p, m in long.index]
     flat.index.name = "process / method"
     flat.attrs = dict(rows[0].attrs)
-    run.table("table1_long", flat, None, f"Table 1 analogue on {clip_path.name} (long form)")
-    text = compare_markdown(table, paper, f"Table 1 analogue ({clip_path.name}) vs paper")
+    run.table("table1_long", flat, None, f"{title} (long form)")
+    text = compare_markdown(table, run.result.paper["table1"], f"{title} vs paper")
     run.compare.append(text)
     run.echo(text)
 
 
-@contextlib.contextmanager
-def _limit_threads(threads: int | None) -> Iterator[None]:
-    """Narrow the CPU affinity (and torch's threads) to ``threads`` cores, then restore."""
-    if threads is None:
-        yield
-        return
-    if threads < 1:
-        raise ReproduceError(f"threads={threads!r} must be >= 1")
-    import torch
-
-    old_threads = torch.get_num_threads()
-    old_affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-    try:
-        if old_affinity is not None:
-            os.sched_setaffinity(0, set(sorted(old_affinity)[:threads]))
-        torch.set_num_threads(threads)
-        yield
-    finally:
-        if old_affinity is not None:
-            os.sched_setaffinity(0, old_affinity)
-        torch.set_num_threads(old_threads)
-
-
-RUNNERS: dict[str, Callable[..., None]] = {
+RUNNERS: dict[str, Callable[[_Run], None]] = {
     "sst_table2": _run_sst_table2,
     "ablation_table4": _run_ablation_table4,
     "video_table1": _run_video_table1,
@@ -579,10 +548,10 @@ def reproduce(
     progress : bool
         Show training progress bars.
     threads : int, optional
-        Use only this many CPU cores during the run (the process's CPU affinity is
-        narrowed, so torch, which takes one thread per allowed core, follows; restored
-        afterwards). On a machine shared with other busy processes, 1 thread is often many
-        times faster than 2 contended ones. Default: all cores.
+        Threads of the BLAS and OpenMP pools (numpy, scipy, torch) during the run, through
+        :func:`threadpoolctl.threadpool_limits`, and of torch in training and model fills.
+        On a machine shared with other busy processes, 1 thread is often many times faster
+        than 2 contended ones. Default: the libraries' own (all cores).
     echo : callable, optional
         Where to print tables and timings (None: silent).
 
@@ -591,17 +560,30 @@ def reproduce(
     Reproduction
         Tables, the paper's tables, wall times per part and the files written.
     """
+    from threadpoolctl import threadpool_limits
+
     if mode not in MODES:
         raise ReproduceError(f"mode={mode!r}; choose one of {', '.join(MODES)}")
+    if threads is not None and threads < 1:
+        raise ReproduceError(f"threads={threads!r} must be >= 1")
     params = load_reproduction(name)
     sizes = _sizes(params, mode, minutes)
     outdir = Path(output_dir)
     outdir.mkdir(parents=True, exist_ok=True)
     result = Reproduction(name=params["name"], mode=mode)
-    run = _Run(result, outdir, echo or (lambda _text: None))
+    run = _Run(
+        result,
+        params,
+        sizes,
+        outdir,
+        seed=seed,
+        progress=progress,
+        threads=threads,
+        echo=echo or (lambda _text: None),
+    )
     started = time.monotonic()
-    with _limit_threads(threads):
-        RUNNERS[params["name"]](params, sizes, run, seed, progress)
+    with threadpool_limits(limits=threads):
+        RUNNERS[params["name"]](run)
     result.timings["total"] = time.monotonic() - started
     run.echo(f"[{result.name}] total: {result.timings['total']:.1f} s ({mode} mode)")
     run.finish()

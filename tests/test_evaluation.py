@@ -80,6 +80,13 @@ def test_evaluate_options_and_errors(case):
         seainpaint.evaluate(truth, obs, fills, features="inception")
 
 
+def _markdown_rows(text: str) -> list[list[str]]:
+    """The cells of a Markdown table (header first, the |---| line left out)."""
+    lines = [line.strip() for line in text.splitlines() if line.startswith("|")]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+    return [row for row in rows if not all(set(c) <= set(":-") for c in row)]
+
+
 def test_writers(case, tmp_path):
     truth, obs, fills = case
     df = seainpaint.evaluate(truth, obs, fills, sequence_length=8, diagnostics=False)
@@ -98,6 +105,11 @@ def test_writers(case, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.json", "t.md"]
     table = format_table(df)
     assert table.loc["linear", "MAE (°C)"].count("±") == 1
+    # the Markdown table holds format_table's strings exactly (no re-parsed numbers)
+    rows = _markdown_rows(md)
+    assert rows[0] == ["method", *table.columns]
+    cells = zip(table.index, table.values.tolist(), strict=True)
+    assert rows[1:] == [[name, *row] for name, row in cells]
     with pytest.raises(SeainpaintError, match="format"):
         render_table(df, "xlsx")
 
@@ -134,7 +146,7 @@ def test_cli_evaluate(case, tmp_path):
     res = runner.invoke(app, [*args, "--names", "lin,clim", "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert "lin" in res.stdout and "FVD" in res.stdout  # the rich table
-    assert "| lin |" in out.read_text()
+    assert [row[0] for row in _markdown_rows(out.read_text())[1:]] == ["lin", "clim"]
     res = runner.invoke(app, [*args, "--names", "lin,clim", "-o", str(out)])
     assert res.exit_code == 2 and "exists" in res.output
     res = runner.invoke(app, [*args, "--names", "only-one", "--no-fid"])

@@ -24,7 +24,7 @@ import xarray as xr
 from typer.testing import CliRunner
 
 from seainpaint.cli import app
-from seainpaint.errors import DataSourceError, OutputExistsError
+from seainpaint.errors import CopernicusError, DataSourceError, OutputExistsError
 from seainpaint.io import copernicus as cm
 from seainpaint.io.copernicus import fetch_sst, find_credentials, parse_region
 
@@ -131,10 +131,12 @@ def toolbox(monkeypatch: pytest.MonkeyPatch) -> FakeToolbox:
     return fake
 
 
-def fetch(store: Path, start: str = "2018-01-30", end: str = "2018-02-02", **kw: Any) -> Path:
+def fetch(
+    store: Path, start: str = "2018-01-30", end: str = "2018-02-02", region: Any = REGION, **kw: Any
+) -> Path:
     kw.setdefault("check_network", False)
     kw.setdefault("progress", False)
-    return fetch_sst(REGION, start, end, store, **kw)
+    return fetch_sst(region, start, end, store, **kw)
 
 
 # ------------------------------------------------------------------------- happy path
@@ -259,24 +261,10 @@ def test_failed_first_fetch_writes_nothing(
 def test_overwrite_and_other_request(tmp_path: Path, toolbox: FakeToolbox) -> None:
     store = tmp_path / "sst.zarr"
     fetch(store, "2018-01-30", "2018-01-30")
+    wider = (20.0, 21.0, -40.0, -39.5)
     with pytest.raises(OutputExistsError, match="another request"):
-        fetch_sst(
-            (20.0, 21.0, -40.0, -39.5),
-            "2018-01-30",
-            "2018-01-30",
-            store,
-            check_network=False,
-            progress=False,
-        )
-    fetch_sst(
-        (20.0, 21.0, -40.0, -39.5),
-        "2018-01-31",
-        "2018-01-31",
-        store,
-        overwrite=True,
-        check_network=False,
-        progress=False,
-    )
+        fetch(store, "2018-01-30", "2018-01-30", region=wider)
+    fetch(store, "2018-01-31", "2018-01-31", region=wider, overwrite=True)
     sst = xr.open_zarr(store)["thetao"]
     assert sst.sizes["latitude"] == 13
     assert pd.Timestamp(sst["time"].values[0]) == pd.Timestamp("2018-01-31")
@@ -341,18 +329,29 @@ def test_unknown_dataset_and_variable(tmp_path: Path, toolbox: FakeToolbox) -> N
     assert list(tmp_path.iterdir()) == []
 
 
+class RenamedDatasetNotFound(copernicusmarine.DatasetNotFound):
+    """A toolbox exception under another name: recognised by its class."""
+
+
+class DatasetNotFound(Exception):
+    """Not the toolbox's class, only its name: not recognised."""
+
+
 @pytest.mark.parametrize(
-    "exc",
+    ("exc", "match"),
     [
-        copernicusmarine.InvalidUsernameOrPassword("bad"),
-        copernicusmarine.DatasetUpdating("x"),
-        KeyError("weird"),
-        None,
+        (copernicusmarine.InvalidUsernameOrPassword("bad"), "rejected the credentials"),
+        (copernicusmarine.DatasetUpdating("x"), "being updated"),
+        (RenamedDatasetNotFound("x"), "unknown dataset id"),
+        (DatasetNotFound("x"), "toolbox failed"),
+        (ConnectionResetError("peer"), "network error"),
+        (KeyError("weird"), "toolbox failed"),
+        (None, "returned nothing"),
     ],
-    ids=["credentials", "updating", "other", "aborted-none"],
+    ids=["credentials", "updating", "subclass", "same-name", "network", "other", "aborted-none"],
 )
 def test_every_toolbox_failure_is_a_data_source_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, toolbox: FakeToolbox, exc: Any
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, toolbox: FakeToolbox, exc: Any, match: str
 ) -> None:
     def broken(**kw: Any) -> None:
         if exc is not None:
@@ -360,7 +359,7 @@ def test_every_toolbox_failure_is_a_data_source_error(
         return None  # what the toolbox's wrapper returns after click.Abort
 
     monkeypatch.setattr(copernicusmarine, "open_dataset", broken)
-    with pytest.raises(DataSourceError) as info:
+    with pytest.raises(CopernicusError, match=match) as info:
         fetch(tmp_path / "s.zarr")
     assert info.value.__class__.__module__.startswith("seainpaint")
     assert list(tmp_path.iterdir()) == []

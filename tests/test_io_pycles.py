@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 from seainpaint.cli import app
 from seainpaint.errors import DataSourceError, OutputExistsError, SeainpaintError
 from seainpaint.io.pycles import PyclesError, find_run, open_lwp, write_lwp_zarr
-from seainpaint.occlusion import Cloud, occluded_fraction
+from seainpaint.metrics import occlusion_rate
+from seainpaint.occlusion import Cloud
 
 
 def _shared_data() -> Path:
@@ -339,7 +340,7 @@ def test_fetch_lwp_cli_then_cloud_occludes_sst(tmp_path: Path) -> None:
     # README: mean cover at 70 g m-2 over frames t >= 1800 s is 0.059
     assert abs(cloud.mean_cover - 0.059) < 0.003
     sst = synthetic.sst(n_time=8, size=32, seed=0)
-    fractions = [occluded_fraction(sst.inpaint.occlude(cloud, seed=s)) for s in range(3)]
+    fractions = [occlusion_rate(sst.inpaint.occlude(cloud, seed=s)) for s in range(3)]
     assert all(0.0 < f < 0.2 for f in fractions)
     thin = Cloud(store, threshold=55)
     assert thin.mean_cover > cloud.mean_cover

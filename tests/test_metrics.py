@@ -54,7 +54,7 @@ def test_errors_hand_made_case():
     filled[1, 1, 1] = -1.0
     filled[:, 0, 1] = 100.0  # land must not count
     filled[1, 0, 0] = 0.5  # observed pixel
-    err = metrics.errors(truth, filled, obs)
+    err = metrics.masked_errors(truth, filled, obs)
     assert err["n"] == 2
     assert err["mae"] == pytest.approx(2.0)
     assert err["rmse"] == pytest.approx(np.sqrt((9 + 1) / 2))
@@ -74,7 +74,7 @@ def test_errors_count_unfilled_and_transposed_input():
     obs = make_obs(truth)
     filled = truth + 0.25
     filled = filled.where(~(np.isnan(obs) & (truth.time == 0)))  # leave frame 0 gaps NaN
-    err = metrics.errors(truth, filled.transpose("longitude", "time", "latitude"), obs)
+    err = metrics.masked_errors(truth, filled.transpose("longitude", "time", "latitude"), obs)
     assert err["mae"] == pytest.approx(0.25)
     assert 0 < err["unfilled"] < 0.2
 
@@ -82,11 +82,11 @@ def test_errors_count_unfilled_and_transposed_input():
 def test_errors_bad_input():
     truth = smooth_field()
     with pytest.raises(MaskError, match="exactly one"):
-        metrics.errors(truth, truth)
+        metrics.masked_errors(truth, truth)
     with pytest.raises(SeainpaintError, match="shape"):
-        metrics.errors(truth, truth.isel(time=slice(0, 4)), make_obs(truth))
+        metrics.masked_errors(truth, truth.isel(time=slice(0, 4)), make_obs(truth))
     with pytest.raises(MaskError):
-        metrics.errors(truth, truth, mask=np.ones((2, 2, 2), dtype=bool))
+        metrics.masked_errors(truth, truth, mask=np.ones((2, 2, 2), dtype=bool))
 
 
 def test_frechet_distance_closed_form_diagonal():
@@ -228,3 +228,22 @@ def test_fid_with_a_plain_callable_matches_closed_form():
     assert got == pytest.approx((2 * shift / span) ** 2, rel=1e-3)
     net = metrics.SmallFeatureNet(seed=1).to("cpu")
     assert metrics.fid(truth, truth, features=net) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_only_the_feature_network_module_imports_torch():
+    """The error, spectrum and Fréchet metrics work without torch; FID/FVD features need it."""
+    import ast
+    from pathlib import Path
+
+    folder = Path(metrics.__file__).parent
+    users = set()
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(name.split(".")[0] == "torch" for name in names):
+                users.add(path.name)
+    assert users == {"features.py"}

@@ -9,8 +9,9 @@ import pytest
 import xarray as xr
 
 import seainpaint as si
-from seainpaint import synthetic
-from seainpaint.occlusion import OcclusionProcess, apply_measurement, occluded_fraction
+from seainpaint import metrics, synthetic
+from seainpaint.errors import OcclusionError
+from seainpaint.occlusion import OcclusionProcess, apply_measurement
 
 SHAPE = (20, 48, 64)
 
@@ -85,6 +86,14 @@ def test_parameters_outside_unit_interval_are_refused(lwp):
         si.Cloud(lwp)
     with pytest.raises(si.FieldError, match="dims"):
         si.Cloud(lwp.isel(time=0), threshold=70)
+    # one family: the same errors are seainpaint errors (the CLI's one-line exit 2)
+    for bad in (lambda: si.RemovePixel(1.5), lambda: si.Raindrops(n=0), lambda: si.Cloud(lwp)):
+        with pytest.raises(OcclusionError):
+            bad()
+    with pytest.raises(OcclusionError, match="crop"):
+        si.Cloud(lwp, threshold=70, crop=(0.8, 0.2))
+    with pytest.raises(OcclusionError, match="range must be"):
+        si.Raindrops(length=(0.4, 0.1))
 
 
 def test_cloud_cover_follows_threshold_and_cover(lwp):
@@ -134,8 +143,10 @@ def test_occlude_keeps_land_coords_attrs_and_records_process():
     assert np.isnan(obs.values[:, land]).all()
     kept = np.isfinite(obs.values)
     assert np.array_equal(obs.values[kept], truth.values[kept])
-    assert abs(occluded_fraction(obs) - 0.4) < 0.03
+    assert abs(metrics.occlusion_rate(obs) - 0.4) < 0.03
     assert json.loads(obs.attrs["seainpaint_occlusion"])["name"] == "RemovePixel"
     assert "RemovePixel" in obs.attrs["history"]
     with pytest.raises(TypeError, match="OcclusionProcess"):
+        truth.inpaint.occlude("clouds")
+    with pytest.raises(OcclusionError, match="OcclusionProcess"):
         truth.inpaint.occlude("clouds")

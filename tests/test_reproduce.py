@@ -51,7 +51,18 @@ def test_unknown_name_is_a_clear_error(tmp_path):
     assert "unknown reproduction 'table9'" in result.output
     result = CliRunner().invoke(app, ["reproduce", "sst_table2", "--quick", "--full"])
     assert result.exit_code == 2 and "at most one" in result.output
+    with pytest.raises(ReproduceError, match="threads=0"):
+        reproduce("sst_table2", tmp_path, mode="quick", threads=0)
     assert not list(tmp_path.iterdir())
+
+
+def test_recipe_without_training_options_is_refused(tmp_path):
+    source = list_reproductions()["ablation_table4"].read_text()
+    recipe = tmp_path / "mine.toml"
+    recipe.write_text(source.replace("[sizes.quick.training]", "[sizes.quick.other]"))
+    with pytest.raises(ReproduceError, match=r"mine.toml.*\[sizes.quick.training\]"):
+        reproduce(str(recipe), tmp_path / "out", mode="quick")
+    assert not (tmp_path / "out").exists()
 
 
 def test_sst_table2_quick(tmp_path):

@@ -28,17 +28,13 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..errors import DataSourceError, OutputExistsError
+from ..errors import OutputExistsError, PyclesError
 from ._zarr import atomic_zarr
 
 __all__ = ["PyclesRun", "find_run", "open_lwp", "write_lwp_zarr", "PyclesError"]
 
 PICKLE_OFFSET = 10_000_000
 STANDARD_NAME = "atmosphere_mass_content_of_cloud_liquid_water"
-
-
-class PyclesError(DataSourceError):
-    """A path is not readable PyCLES output (missing namelist, pickles, fields, ...)."""
 
 
 @dataclass(frozen=True)

@@ -20,16 +20,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..errors import DataSourceError, OutputExistsError
+from ..errors import DataSourceError, OutputExistsError, RecipeError
 from ._zarr import atomic_zarr
 
 __all__ = ["Recipe", "RecipeError", "build", "list_recipes", "load_recipe", "split_indices"]
 
 KINDS = ("sst", "lwp", "video")
-
-
-class RecipeError(DataSourceError):
-    """A recipe is missing, malformed, or its data cannot be built."""
 
 
 @dataclass

@@ -1,16 +1,24 @@
-"""Natural videos in and out of the seainpaint array model.
+"""Natural videos in and out of the seainpaint array model, through ``imageio.v3``.
 
 :func:`open_video` decodes a video file (mp4, avi, mov, gif, ... anything the ffmpeg binary
 shipped by ``imageio-ffmpeg`` reads) into a ``(time, y, x, channel)`` float32 DataArray in
 [0, 1], so the occlusion processes, the fillers and the metrics work on videos as on SST.
 :func:`to_video` writes such an array (or any field, scaled to grey levels) back to mp4 or
-gif, atomically.
+gif; :func:`write_frames` is the one writer of video files (also behind
+:func:`seainpaint.plot.animate`), atomic.
+
+A file that ends before all its frames (a truncated download or copy) is read as far as
+it goes, with a :class:`~seainpaint.errors.TruncatedVideoWarning` naming the file and the
+frames read against those its header announces; turn it into an error with
+``warnings.simplefilter("error", seainpaint.errors.TruncatedVideoWarning)``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,14 +26,15 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..errors import DataSourceError, FieldError, OutputExistsError
-from ._zarr import remove, temp_sibling
+from ..errors import FieldError, SeainpaintError, TruncatedVideoWarning, VideoError
 
-__all__ = ["VideoError", "open_video", "to_video"]
+__all__ = ["VideoError", "open_video", "to_video", "write_frames"]
 
-
-class VideoError(DataSourceError):
-    """A video file cannot be read or written."""
+#: ffmpeg reads any container by its content; this extension only makes imageio's FFMPEG
+#: plugin accept files whose suffix it does not list (.gif, a temporary name, ...)
+_FFMPEG = {"plugin": "FFMPEG", "extension": ".mp4"}
+FORMATS = (".mp4", ".gif")
+PathLike = str | os.PathLike[str]
 
 
 def _size(size: int | tuple[int, int] | None, src: tuple[int, int]) -> tuple[int, int]:
@@ -44,47 +53,87 @@ def _size(size: int | tuple[int, int] | None, src: tuple[int, int]) -> tuple[int
     return h, w
 
 
-def _frames(
-    path: Path, out_hw: tuple[int, int] | None, src_hw: tuple[int, int]
-) -> Iterator[np.ndarray]:
-    import imageio_ffmpeg
-
-    output_params = None
-    if out_hw is not None and out_hw != src_hw:
-        output_params = ["-vf", f"scale={out_hw[1]}:{out_hw[0]}:flags=area"]
-    h, w = out_hw or src_hw
-    gen = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24", output_params=output_params)
+@contextlib.contextmanager
+def _quiet_ffmpeg() -> Iterator[None]:
+    """Silence imageio-ffmpeg's "frame size for reading ... is different": as asked."""
+    log = logging.getLogger("imageio_ffmpeg")
+    level = log.level
+    log.setLevel(logging.ERROR)
     try:
-        log = logging.getLogger("imageio_ffmpeg")
-        level = log.level
-        log.setLevel(logging.ERROR)  # "frame size for reading ... is different": as asked
-        try:
-            next(gen)  # metadata
-        finally:
-            log.setLevel(level)
-        for raw in gen:
-            yield np.frombuffer(raw, dtype=np.uint8).reshape(h, w, 3)
+        yield
     finally:
-        gen.close()
+        log.setLevel(level)
+
+
+def _first_line(err: BaseException) -> str:
+    lines = [line for line in str(err).strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(err).__name__
 
 
 def _meta(path: Path) -> dict[str, Any]:
-    import imageio_ffmpeg
+    import imageio.v3 as iio
 
     try:
-        gen = imageio_ffmpeg.read_frames(str(path))
-        try:
-            meta = next(gen)
-        finally:
-            gen.close()
+        meta = iio.immeta(path, **_FFMPEG)
     except (OSError, RuntimeError, StopIteration, ValueError) as err:
-        first = str(err).strip().splitlines()
-        raise VideoError(
-            f"cannot read video {path}: {first[-1] if first else type(err).__name__}"
-        ) from None
+        raise VideoError(f"cannot read video {path}: {_first_line(err)}") from None
     if not meta.get("size") or not meta.get("fps"):
         raise VideoError(f"cannot read video {path}: no video stream found")
     return meta
+
+
+def _read(
+    path: Path, out_hw: tuple[int, int], src_hw: tuple[int, int], start: int, frames: int | None
+) -> tuple[list[np.ndarray], int | None]:
+    """Frames ``start..start+frames`` as uint8 RGB, and the number of frames in the file.
+
+    The number is None when the read stopped before the end (``frames`` were read).
+    """
+    import imageio.v3 as iio
+
+    options: dict[str, Any] = {}
+    if out_hw != src_hw:
+        options["output_params"] = ["-vf", f"scale={out_hw[1]}:{out_hw[0]}:flags=area"]
+    stack: list[np.ndarray] = []
+    decoded = 0
+    try:
+        with _quiet_ffmpeg(), iio.imopen(path, "r", **_FFMPEG) as file:
+            for decoded, frame in enumerate(file.iter(**options), start=1):
+                if decoded > start:
+                    stack.append(np.asarray(frame)[..., :3])
+                    if frames is not None and len(stack) >= frames:
+                        return stack, None
+    except (OSError, RuntimeError, ValueError) as err:
+        raise VideoError(f"cannot decode video {path}: {_first_line(err)}") from None
+    return stack, decoded
+
+
+def _check_complete(path: Path, meta: dict[str, Any], n_read: int) -> None:
+    """Warn when a file read to its end gave fewer frames than it should have."""
+    fps, duration = float(meta["fps"]), float(meta.get("duration") or 0.0)
+    expected = int(round(duration * fps))
+    # duration × fps is an estimate (rounding, the last frame's length, variable frame rate)
+    if expected and n_read < expected - max(1, expected // 100):
+        warnings.warn(
+            f"{path}: only {n_read} of the {expected} frames its header announces "
+            f"({duration:g} s at {fps:g} fps) could be decoded; the file is truncated or "
+            "damaged, and the frames read are returned",
+            TruncatedVideoWarning,
+            stacklevel=3,
+        )
+        return
+    with open(path, "rb") as file:
+        is_gif = file.read(4) == b"GIF8"
+        file.seek(-1, os.SEEK_END)
+        complete = file.read(1) == b";"  # the GIF trailer
+    if is_gif and not complete:
+        warnings.warn(
+            f"{path}: the GIF ends without its trailer, so it is truncated; {n_read} frames "
+            "could be decoded (a GIF does not record how many it should have), and are "
+            "returned",
+            TruncatedVideoWarning,
+            stacklevel=3,
+        )
 
 
 def open_video(
@@ -118,6 +167,12 @@ def open_video(
     ------
     VideoError
         Missing or unreadable file, no video stream, or no frame in the asked range.
+
+    Warns
+    -----
+    TruncatedVideoWarning
+        The file ends before the frames its header announces (or, for a GIF, before its
+        trailer): the frames that could be decoded are returned.
     """
     path = Path(path).expanduser()
     if not path.is_file():
@@ -128,16 +183,9 @@ def open_video(
     src_hw = (int(meta["size"][1]), int(meta["size"][0]))
     out_hw = _size(size, src_hw)
     fps = float(meta["fps"])
-    stack = []
-    try:
-        for i, frame in enumerate(_frames(path, out_hw, src_hw)):
-            if i < start:
-                continue
-            stack.append(frame)
-            if frames is not None and len(stack) >= int(frames):
-                break
-    except (OSError, RuntimeError, ValueError) as err:
-        raise VideoError(f"cannot decode video {path}: {err}") from None
+    stack, n_file = _read(path, out_hw, src_hw, int(start), None if frames is None else int(frames))
+    if n_file is not None:
+        _check_complete(path, meta, n_file)
     if not stack:
         raise VideoError(f"video {path} has no frame from index {start}")
     data = np.stack(stack).astype(np.float32) / np.float32(255.0)
@@ -172,8 +220,6 @@ def open_video(
 
 def _fps(da: xr.DataArray, fps: float | None) -> float:
     if fps is not None:
-        if fps <= 0:
-            raise VideoError(f"fps={fps!r} must be positive")
         return float(fps)
     if "fps" in da.attrs:
         return float(da.attrs["fps"])
@@ -217,6 +263,79 @@ def _to_uint8(
     return np.round(np.clip(out, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
+def write_frames(
+    frames: np.ndarray, path: PathLike, fps: float, *, overwrite: bool = False, quality: float = 8
+) -> Path:
+    """Write RGB frames as an mp4 (H.264) or an animated gif, atomically.
+
+    Parameters
+    ----------
+    frames : numpy.ndarray
+        ``(time, height, width, 3)`` uint8 frames. For mp4, odd sizes are padded to even
+        ones (which H.264 in yuv420p needs) by repeating the last row / column.
+    path : str or Path
+        Output file; the suffix picks the format (``.mp4`` or ``.gif``).
+    fps : float
+        Frames per second.
+    overwrite : bool
+        Replace an existing file.
+    quality : float
+        mp4 quality, 0..10.
+
+    Returns
+    -------
+    Path
+        The written file.
+
+    Raises
+    ------
+    VideoError
+        Another suffix, bad frames or fps, or the encoder failed (nothing is left behind).
+    OutputExistsError
+        ``path`` exists and ``overwrite`` is false.
+    """
+    import imageio.v3 as iio
+
+    from .netcdf import atomic_write
+
+    path = Path(path).expanduser()
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise VideoError(f"{path}: choose a .mp4 or .gif file name")
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8 or not len(frames):
+        raise VideoError(
+            f"{path}: frames must be a non-empty (time, height, width, 3) uint8 array, got "
+            f"{frames.dtype} {frames.shape}"
+        )
+    if not fps > 0:
+        raise VideoError(f"fps={fps!r} must be positive")
+
+    def write(tmp: Path) -> None:
+        if suffix == ".gif":
+            iio.imwrite(tmp, frames, extension=".gif", duration=1000.0 / fps, loop=0)
+            return
+        h, w = frames.shape[1:3]
+        even = np.pad(frames, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+        iio.imwrite(
+            tmp,
+            even,
+            **_FFMPEG,
+            fps=fps,
+            quality=quality,
+            codec="libx264",
+            macro_block_size=1,
+            output_params=["-f", "mp4"],
+        )
+
+    try:
+        return atomic_write(path, write, overwrite=overwrite)
+    except SeainpaintError:
+        raise
+    except (OSError, RuntimeError, ValueError) as err:
+        raise VideoError(f"cannot write video {path}: {_first_line(err)}") from None
+
+
 def to_video(
     da: xr.DataArray,
     path: str | os.PathLike[str],
@@ -237,18 +356,16 @@ def to_video(
         Values in [0, 1] are written as they are; otherwise ``[vmin, vmax]`` (default: the
         data range) is mapped to [0, 1].
     path : str or Path
-        Output file; the suffix picks the format (``.mp4`` H.264, or ``.gif``).
+        Output file: ``.mp4`` (H.264) or ``.gif``.
     fps : float, optional
         Frames per second; default: the ``fps`` attribute, else from the time step in
         seconds, else 10.
-    overwrite : bool
-        Replace an existing file.
     vmin, vmax : float, optional
         Value range mapped to black..white.
     nan_color : float
         Grey level in [0, 1] drawn for missing (NaN) pixels.
-    quality : float
-        mp4 quality, 0..10.
+    overwrite, quality
+        As in :func:`write_frames`.
 
     Returns
     -------
@@ -256,50 +373,7 @@ def to_video(
         The written file.
     """
     path = Path(path).expanduser()
-    suffix = path.suffix.lower()
-    if suffix not in (".mp4", ".gif"):
+    if path.suffix.lower() not in FORMATS:
         raise VideoError(f"{path}: choose a .mp4 or .gif file name")
-    if path.exists() and not overwrite:
-        raise OutputExistsError(f"{path} exists; pass overwrite=True to replace it")
     frames = _to_uint8(da, vmin, vmax, float(nan_color))
-    rate = _fps(da, fps)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_sibling(path).with_suffix(suffix)
-    try:
-        if suffix == ".gif":
-            import imageio.v3 as iio
-
-            iio.imwrite(tmp, frames, extension=".gif", duration=1000.0 / rate, loop=0)
-        else:
-            _write_mp4(frames, tmp, rate, quality)
-        os.replace(tmp, path)
-    except (OSError, RuntimeError, ValueError) as err:
-        raise VideoError(f"cannot write video {path}: {err}") from None
-    finally:
-        if tmp.exists():
-            remove(tmp)
-    return path
-
-
-def _write_mp4(frames: np.ndarray, path: Path, fps: float, quality: float) -> None:
-    import imageio_ffmpeg
-
-    t, h, w, _ = frames.shape
-    # yuv420p needs even sizes: pad by repeating the last row / column
-    ph, pw = h % 2, w % 2
-    if ph or pw:
-        frames = np.pad(frames, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="edge")
-        h, w = h + ph, w + pw
-    writer = imageio_ffmpeg.write_frames(
-        str(path),
-        (w, h),
-        fps=fps,
-        quality=quality,
-        codec="libx264",
-        macro_block_size=1,
-        output_params=["-f", "mp4"],
-    )
-    writer.send(None)
-    for frame in frames:
-        writer.send(np.ascontiguousarray(frame))
-    writer.close()
+    return write_frames(frames, path, _fps(da, fps), overwrite=overwrite, quality=quality)

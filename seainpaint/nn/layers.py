@@ -17,13 +17,9 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
-from ..errors import SeainpaintError
+from ..errors import ConfigError  # noqa: F401  (re-exported to nn.*)
 
 INIT_STD = 0.02
-
-
-class ConfigError(SeainpaintError, ValueError):
-    """A network configuration is invalid (unknown architecture, bad channel count...)."""
 
 
 _PARAMETRIC = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear, nn.ConvTranspose2d, nn.ConvTranspose3d)

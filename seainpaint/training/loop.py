@@ -29,7 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as fn
 
-from ..errors import SeainpaintError
+from ..errors import TrainingError
 from ..nn import compose
 from ..nn.context import temporal_context
 from ..nn.layers import fold_time
@@ -39,10 +39,6 @@ from .data import Batch, WindowSampler
 CHECKPOINT_FILE = "checkpoint.pt"
 LAPLACE_STD = math.sqrt(2.0)  # standard deviation of a Laplace distribution of scale 1
 ONE_SIGMA = 0.6827  # share of a Gaussian within one standard deviation
-
-
-class TrainingError(SeainpaintError, ValueError):
-    """Bad training options, data that cannot be trained on, or an unusable checkpoint."""
 
 
 @dataclass

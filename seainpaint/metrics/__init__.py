@@ -1,0 +1,58 @@
+"""Quality metrics for filled fields: masked errors, spectra, temporal statistics, FID/FVD.
+
+Every metric compares a *filled* field with the *truth* on the pixels that matter, chosen
+from the observation (``obs``, NaN = missing) or a boolean mask (``True`` = observed):
+
+- **occluded** pixels are missing in ``obs`` but not land (the paper's MAE is computed
+  "solely within the occluded area");
+- **observed** pixels are the finite pixels of ``obs``;
+- **land** pixels are missing at every time step; they never count.
+
+Pixels where the truth itself is NaN are skipped as well. The Fréchet distances (FID on
+frames, FVD on sequences, paper §3.5) use a pluggable feature network: a callable mapping a
+``torch.Tensor`` batch to feature vectors. :class:`SmallFeatureNet` is a seeded, randomly
+initialised convolutional network that needs no download; it is the default and is fine to
+*rank* methods on one data set, but its numbers are **not comparable to published FID/FVD**.
+For those, load the reference networks from local files with :func:`load_inception` and
+:func:`load_i3d` (nothing is ever downloaded).
+
+One module per job: :mod:`~seainpaint.metrics.regions` (which pixels count),
+:mod:`~seainpaint.metrics.pointwise` (MAE, RMSE, bias), :mod:`~seainpaint.metrics.spectra`,
+:mod:`~seainpaint.metrics.temporal`, :mod:`~seainpaint.metrics.frechet` (FID, FVD) and
+:mod:`~seainpaint.metrics.features` (the feature networks, the only one using torch).
+"""
+
+from __future__ import annotations
+
+from ..errors import FeatureNetError
+from .features import FeatureNet, PretrainedFeatures, SmallFeatureNet, load_i3d, load_inception
+from .frechet import fid, frechet_distance, fvd, gaussian_stats
+from .pointwise import bias, errors_from_arrays, mae, masked_errors, rmse
+from .regions import Region, occlusion_rate, region_mask
+from .spectra import power_spectrum, spectrum_ratio
+from .temporal import temporal_ratio, temporal_stats
+
+__all__ = [
+    "FeatureNet",
+    "FeatureNetError",
+    "PretrainedFeatures",
+    "Region",
+    "SmallFeatureNet",
+    "bias",
+    "errors_from_arrays",
+    "fid",
+    "frechet_distance",
+    "fvd",
+    "gaussian_stats",
+    "load_i3d",
+    "load_inception",
+    "mae",
+    "masked_errors",
+    "occlusion_rate",
+    "power_spectrum",
+    "region_mask",
+    "rmse",
+    "spectrum_ratio",
+    "temporal_ratio",
+    "temporal_stats",
+]
