@@ -33,6 +33,7 @@ def _package_classes() -> list[tuple[str, str, type]]:
                 isinstance(obj, type)
                 and issubclass(obj, BaseException)
                 and obj.__module__.startswith("seainpaint")
+                and not name.startswith("_")  # private control flow, never reaches users
             ):
                 found.append((module.__name__, name, obj))
     return found
