@@ -1,7 +1,8 @@
 """The ``seainpaint`` command line.
 
 Each command is a thin wrapper around the Python API; errors from seainpaint are printed
-as one clear line and exit with status 2.
+as one clear line and exit with status 2. Everything heavy (xarray, dask, torch, cartopy)
+is imported inside the commands, so ``seainpaint --help`` answers at once.
 """
 
 from __future__ import annotations
@@ -20,6 +21,15 @@ app = typer.Typer(
     help="Unsupervised spatiotemporal inpainting of cloud-occluded satellite fields.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: no Rich import, no <bool> next to flags
+)
+
+VARIABLE_HELP = (
+    "Variable to read (default: the only variable with a time dimension and 2 spatial ones)."
+)
+PROCESS_ADVICE = (
+    "pass the cloud process: --lwp LWP_STORE --threshold G_M2 (an LWP store from "
+    "`seainpaint fetch-lwp`), or --process JSON"
 )
 
 
@@ -31,37 +41,106 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except (SeainpaintError, FileNotFoundError) as err:
-            typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
+            typer.secho(f"error: {cli_wording(str(err))}", err=True, fg=typer.colors.RED)
             raise typer.Exit(code=2) from None
 
     return wrapper
 
 
+def cli_wording(message: str) -> str:
+    """Replace the Python advice of an error message with the command line's options.
+
+    ``pass check=False`` becomes ``pass --no-check``; the advice to pass ``process=`` (a
+    field whose cloud process cannot be rebuilt) becomes ``--lwp/--threshold``.
+    """
+    message = message.replace("pass check=False", "pass --no-check")
+    if "process=" in message:
+        head = message.split("; pass process=")[0].split(" pass process=")[0]
+        head = head.replace("; pass the LWP again: Cloud(lwp, threshold=...)", "")
+        message = f"{head.rstrip('; ')}; {PROCESS_ADVICE}"
+    return message
+
+
 # ---------------------------------------------------------------- foundation commands
 
 
-@app.command()
+@app.command(short_help="Offline demo: GAN, DINEOF, linear, climatology.")
 @friendly_errors
 def demo(
-    output_dir: Path = typer.Option(Path("seainpaint_demo"), "--output-dir", "-o"),
-    quick: bool = typer.Option(False, help="Smaller sizes, for a smoke test."),
-    seed: int = typer.Option(0),
+    output_dir: Path = typer.Option(
+        Path("seainpaint_demo"), "--output-dir", "-o", help="Folder for the products."
+    ),
+    quick: bool = typer.Option(False, "--quick", help="Smaller sizes, for a smoke test."),
+    seed: int = typer.Option(0, help="Seed of the data, the clouds and the training."),
 ) -> None:
-    """Run the whole chain offline: occlude, fill with DINEOF, write NetCDF and a figure."""
+    """Run the whole chain offline: clouds, GAN vs DINEOF vs linear vs climatology, figure."""
     from .demo import run_demo
 
     run_demo(output_dir, quick=quick, seed=seed)
 
 
-@app.command()
+@app.command(short_help="Hide a field under clouds (a cloudy Zarr store).")
+@friendly_errors
+def occlude(
+    input: Path = typer.Argument(
+        ...,
+        metavar="INPUT",
+        help="Complete field: NetCDF file or Zarr store (e.g. from fetch-sst).",
+    ),
+    output: Path = typer.Option(..., "--output", "-o", help="Zarr store of the cloudy field."),
+    variable: str | None = typer.Option(None, "--variable", "-v", help=VARIABLE_HELP),
+    lwp: Path | None = typer.Option(
+        None,
+        help="LWP store from fetch-lwp (default: synthetic LWP, written to "
+        "OUTPUT_STEM_lwp.zarr next to OUTPUT).",
+    ),
+    threshold: float | None = typer.Option(
+        None, help="Cloudy where LWP > THRESHOLD g m-2 (default 70, the paper's)."
+    ),
+    cover: float | None = typer.Option(
+        None, help="Mean cloud cover in ]0, 1[ instead of a threshold."
+    ),
+    seed: int = typer.Option(0, help="Seed of the cloud draw."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it exists."),
+) -> None:
+    """Hide INPUT under clouds (NaN) and write the cloudy store that train and fill read."""
+    from .io.cloudy import occlude_store
+
+    res = occlude_store(
+        input,
+        output,
+        variable=variable,
+        lwp=lwp,
+        threshold=threshold,
+        cover=cover,
+        seed=seed,
+        overwrite=overwrite,
+    )
+    typer.echo(
+        f"wrote {res.store}: {res.variable} {res.sizes}, {res.hidden:.0%} of the sea hidden "
+        f"under clouds (LWP > {res.threshold:.4g} g m-2 from {res.lwp_store})"
+    )
+
+
+@app.command(short_help="Fill the gaps of a field (CF NetCDF product).")
 @friendly_errors
 def fill(
-    input: Path = typer.Argument(..., help="NetCDF file or Zarr store with NaN gaps."),
+    input: Path = typer.Argument(
+        ..., metavar="INPUT", help="NetCDF file or Zarr store with NaN gaps."
+    ),
     output: Path = typer.Option(..., "--output", "-o", help="NetCDF file to write."),
-    method: str = typer.Option("dineof", help="Baseline name, or use --model."),
+    method: str = typer.Option(
+        "dineof", help="Baseline: dineof, linear, climatology, biharmonic, ... (or --model)."
+    ),
     model: Path | None = typer.Option(None, help="Directory of a trained model."),
-    variable: str | None = typer.Option(None, "--variable", "-v"),
-    overwrite: bool = typer.Option(False, help="Replace OUTPUT if it exists."),
+    variable: str | None = typer.Option(None, "--variable", "-v", help=VARIABLE_HELP),
+    no_check: bool = typer.Option(
+        False,
+        "--no-check",
+        help="With --model: fill even if the variable name, units or standard name differ "
+        "from the training data.",
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it exists."),
 ) -> None:
     """Fill the gaps of INPUT and write a CF-compliant NetCDF product."""
     from .errors import OutputExistsError
@@ -72,14 +151,17 @@ def fill(
     if output.exists() and not overwrite:
         raise OutputExistsError(f"{output} exists; pass --overwrite to replace it")
     obs = open_field(input, variable)
+    options: dict[str, Any] = {}
     if model is not None:
         from .model import InpaintModel
 
         filler: Any = InpaintModel.load(model)
+        if no_check:
+            options["check"] = False
     else:
         filler = method
         obs = obs.load()
-    filled = fill_field(obs, filler)
+    filled = fill_field(obs, filler, **options)
     to_netcdf(filled, output, overwrite=overwrite, source=f"seainpaint fill of {input.name}")
     typer.echo(f"wrote {output}")
 
@@ -87,17 +169,17 @@ def fill(
 # ---------------------------------------------------------------- data commands (issue 3)
 
 
-@app.command("fetch-lwp")
+@app.command("fetch-lwp", short_help="PyCLES liquid water path -> Zarr store.")
 @friendly_errors
 def fetch_lwp(
     path: Path = typer.Argument(
-        ..., help="PyCLES run folder (Output.*), its parent, or its Visualization/."
+        ..., metavar="PATH", help="PyCLES run folder (Output.*), its parent, or its Visualization/."
     ),
     output: Path = typer.Option(..., "--output", "-o", help="Zarr store to write."),
     source: str = typer.Option("pickles", help="'pickles' (Visualization) or 'fields' (3-D ql)."),
     t_min: float | None = typer.Option(None, "--t-min", help="Keep simulation times >= this (s)."),
     t_max: float | None = typer.Option(None, "--t-max", help="Keep simulation times <= this (s)."),
-    overwrite: bool = typer.Option(False, help="Replace OUTPUT if it exists."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it exists."),
 ) -> None:
     """Read the liquid water path of a PyCLES run and write it to a Zarr store (g m-2)."""
     from .io.pycles import open_lwp, write_lwp_zarr
@@ -111,7 +193,7 @@ def fetch_lwp(
     )
 
 
-@app.command("fetch-sst")
+@app.command("fetch-sst", short_help="Hourly SST from Copernicus Marine -> Zarr store.")
 @friendly_errors
 def fetch_sst(
     region: str = typer.Option(..., help="S,N,W,E in degrees, e.g. 20,25.25,-40,-34.75"),
@@ -123,15 +205,24 @@ def fetch_sst(
     ),
     variable: str = typer.Option("thetao", help="Variable; its surface level is kept."),
     chunk: str = typer.Option("month", help="Time fetched at once: day, week, month, year."),
-    overwrite: bool = typer.Option(False, help="Rebuild OUTPUT instead of resuming it."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Rebuild OUTPUT instead of resuming it."
+    ),
     check_network: bool = typer.Option(True, help="Fail fast when offline."),
 ) -> None:
     """Fetch hourly surface temperature from Copernicus Marine into a Zarr store."""
     from .io.copernicus import fetch_sst as _fetch_sst
 
     store = _fetch_sst(
-        region, start, end, output, dataset_id=dataset_id, variable=variable, chunk=chunk,
-        overwrite=overwrite, check_network=check_network,
+        region,
+        start,
+        end,
+        output,
+        dataset_id=dataset_id,
+        variable=variable,
+        chunk=chunk,
+        overwrite=overwrite,
+        check_network=check_network,
     )
     import xarray as xr
 
@@ -140,14 +231,18 @@ def fetch_sst(
         typer.echo(f"{store}: {variable} {dict(ds[variable].sizes)}, {t[0]} .. {t[-1]}")
 
 
-@app.command("recipe")
+@app.command("recipe", short_help="Build one of the paper's datasets from a recipe.")
 @friendly_errors
 def recipe(
-    name: str | None = typer.Argument(None, help="Recipe name (see --list) or a .toml file."),
+    name: str | None = typer.Argument(
+        None, metavar="NAME", help="Recipe name (see --list) or a .toml file."
+    ),
     output: Path | None = typer.Option(None, "--output", "-o", help="Store to write."),
     input: Path | None = typer.Option(None, "--input", "-i", help="Data to read instead."),
     list_: bool = typer.Option(False, "--list", help="List the known recipes."),
-    overwrite: bool = typer.Option(False, help="Replace OUTPUT (SST stores are resumed)."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace OUTPUT (SST stores are resumed)."
+    ),
 ) -> None:
     """Build one of the paper's datasets from its recipe in data_recipes/."""
     from .io.recipes import build, list_recipes, load_recipe
@@ -169,61 +264,94 @@ def recipe(
 # ---------------------------------------------------------------- model commands (issue 4)
 
 
-@app.command()
+@app.command(short_help="Train the inpainting GAN (unsupervised).")
 @friendly_errors
 def train(
-    store: Path = typer.Argument(..., help="Zarr store or NetCDF file of cloudy observations."),
+    store: Path = typer.Argument(
+        ..., metavar="STORE", help="Zarr store or NetCDF file of cloudy observations."
+    ),
     output: Path = typer.Option(..., "--output", "-o", help="Model directory to write."),
-    variable: str | None = typer.Option(None, "--variable", "-v"),
-    max_minutes: float | None = typer.Option(None, help="Training time budget."),
+    variable: str | None = typer.Option(None, "--variable", "-v", help=VARIABLE_HELP),
+    max_minutes: float | None = typer.Option(None, help="Training time budget (minutes)."),
     steps: int | None = typer.Option(None, help="Total optimizer steps."),
     epochs: float | None = typer.Option(None, help="Passes over the data's windows."),
-    arch: str = typer.Option("fast", help="Generator architecture: fast or paper."),
-    variant: str = typer.Option("spatiotemporal", help="spatiotemporal, static or recurrent."),
+    arch: str | None = typer.Option(None, help="Generator architecture: fast or paper."),
+    variant: str | None = typer.Option(None, help="spatiotemporal, static or recurrent."),
     process: str | None = typer.Option(None, help="Occlusion process as JSON."),
-    lwp: Path | None = typer.Option(None, help="LWP store for a Cloud process."),
+    lwp: Path | None = typer.Option(None, help="LWP store (from fetch-lwp) for a Cloud process."),
     threshold: float | None = typer.Option(None, help="Cloud LWP threshold (g m-2)."),
-    recon_weight: float = typer.Option(0.0, help="Self-supervised reconstruction weight."),
-    window: int = typer.Option(24, help="Frames per training sequence."),
-    patch: int = typer.Option(64, help="Spatial patch size."),
-    batch_size: int = typer.Option(4),
-    base: int | None = typer.Option(None, help="Generator base channels (arch default)."),
-    seed: int = typer.Option(0),
+    recon_weight: float | None = typer.Option(
+        None, help="Weight of the self-supervised reconstruction term."
+    ),
+    window: int | None = typer.Option(None, help="Frames per training sequence."),
+    patch: int | None = typer.Option(None, help="Spatial patch size (pixels)."),
+    batch_size: int | None = typer.Option(None, help="Sequences per step."),
+    base: int | None = typer.Option(None, help="Generator base channels."),
+    seed: int = typer.Option(0, help="Seed of the initialisation and of the draws."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     checkpoint_dir: Path | None = typer.Option(
         None, help="Checkpoints (default: OUTPUT.checkpoints next to OUTPUT)."
     ),
-    resume: bool = typer.Option(False, help="Continue from the last checkpoint."),
-    overwrite: bool = typer.Option(False, help="Replace OUTPUT if it exists."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it exists."),
 ) -> None:
-    """Train the inpainting GAN on STORE (unsupervised) and save the model to OUTPUT."""
+    """Train the inpainting GAN on STORE (unsupervised) and save the model to OUTPUT.
+
+    Options left out take the defaults of seainpaint.train.
+    """
     from .training import run_train_command
 
+    tuning = {
+        "arch": arch,
+        "variant": variant,
+        "recon_weight": recon_weight,
+        "window": window,
+        "patch": patch,
+        "batch_size": batch_size,
+        "base": base,
+    }
     run_train_command(
-        store, output, variable=variable, max_minutes=max_minutes, steps=steps, epochs=epochs,
-        arch=arch, variant=variant, process=process, lwp=lwp, threshold=threshold,
-        recon_weight=recon_weight, window=window, patch=patch, batch_size=batch_size,
-        base=base, seed=seed, device=device, checkpoint_dir=checkpoint_dir, resume=resume,
-        overwrite=overwrite, echo=typer.echo,
+        store,
+        output,
+        variable=variable,
+        max_minutes=max_minutes,
+        steps=steps,
+        epochs=epochs,
+        process=process,
+        lwp=lwp,
+        threshold=threshold,
+        seed=seed,
+        device=device,
+        checkpoint_dir=checkpoint_dir,
+        resume=resume,
+        overwrite=overwrite,
+        echo=typer.echo,
+        **{k: v for k, v in tuning.items() if v is not None},
     )
 
 
 # ---------------------------------------------------------------- evaluation commands (issue 5)
 
 
-@app.command()
+@app.command(short_help="Score filled fields against the truth.")
 @friendly_errors
 def evaluate(
-    truth: Path = typer.Argument(..., help="Complete field (NetCDF file or Zarr store)."),
-    observed: Path = typer.Argument(..., help="The observation with NaN gaps the methods saw."),
-    filled: list[Path] = typer.Argument(..., help="One or more filled fields to score."),
-    variable: str | None = typer.Option(None, "--variable", "-v", help="Variable name."),
+    truth: Path = typer.Argument(
+        ..., metavar="TRUTH", help="Complete field (NetCDF file or Zarr store)."
+    ),
+    observed: Path = typer.Argument(
+        ..., metavar="OBSERVED", help="The observation with NaN gaps the methods saw."
+    ),
+    filled: list[Path] = typer.Argument(
+        ..., metavar="FILLED", help="One or more filled fields to score."
+    ),
+    variable: str | None = typer.Option(None, "--variable", "-v", help=VARIABLE_HELP),
     names: str | None = typer.Option(None, help="Comma-separated method names."),
     format: str = typer.Option("table", "--format", "-f", help="table, csv, markdown or json."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the table here."),
     sequence_length: int = typer.Option(24, help="Frames per sequence (mean ± std over them)."),
     no_fid: bool = typer.Option(False, "--no-fid", help="Skip FID and FVD."),
-    overwrite: bool = typer.Option(False, help="Replace OUTPUT if it exists."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it exists."),
 ) -> None:
     """Score FILLED fields against TRUTH on the gaps of OBSERVED (MAE, RMSE, bias, FID, FVD)."""
     from .errors import SeainpaintError
@@ -254,11 +382,13 @@ def evaluate(
         typer.echo(render_table(table, fmt), nl=False)
 
 
-@app.command()
+@app.command(short_help="Reproduce one of the paper's tables, small scale.")
 @friendly_errors
 def reproduce(
     name: str | None = typer.Argument(
-        None, help="sst_table2, ablation_table4 or video_table1 (omit to list them)."
+        None,
+        metavar="NAME",
+        help="sst_table2, ablation_table4 or video_table1 (omit to list them).",
     ),
     output_dir: Path = typer.Option(
         Path("seainpaint_reproduce"), "--output-dir", "-o", help="Folder for tables/figures."
@@ -285,8 +415,14 @@ def reproduce(
         raise SeainpaintError("give at most one of --full and --quick")
     mode = "full" if full else "quick" if quick else "default"
     result = run_reproduce(
-        name, output_dir, mode=mode, minutes=minutes, seed=seed, progress=progress,
-        threads=threads, echo=typer.echo,
+        name,
+        output_dir,
+        mode=mode,
+        minutes=minutes,
+        seed=seed,
+        progress=progress,
+        threads=threads,
+        echo=typer.echo,
     )
     for part, why in result.skipped.items():
         typer.echo(f"skipped {part}: {why}")

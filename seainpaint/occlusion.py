@@ -223,24 +223,37 @@ class MovingVerticalBar(OcclusionProcess):
 
 
 def _as_lwp(lwp: xr.DataArray | str | Path) -> tuple[xr.DataArray, str | None]:
-    """An LWP DataArray ``(time, y, x)`` from a DataArray or a Zarr/NetCDF path."""
+    """An LWP DataArray ``(time, y, x)`` in g m-2 from a DataArray or a Zarr/NetCDF store.
+
+    Stores are those :func:`seainpaint.io.pycles.write_lwp_zarr` (``seainpaint fetch-lwp``)
+    writes, or any Zarr store / NetCDF file holding one ``lwp`` variable (or a single
+    variable). LWP in ``kg m-2`` is converted to g m-2. The returned source is the store's
+    absolute path (``None`` for an in-memory array), so a recorded process can be rebuilt
+    from another working directory.
+    """
     source = None
     if isinstance(lwp, (str, Path)):
-        source = str(lwp)
-        path = Path(lwp)
+        path = Path(lwp).expanduser()
+        source = str(path.resolve())
         if not path.exists():
-            raise SeainpaintError(f"LWP store {source!r} does not exist")
-        if path.suffix == ".nc":
-            ds = xr.open_dataset(path)
-        else:
-            ds = xr.open_zarr(path)
+            raise SeainpaintError(f"LWP store {str(lwp)!r} does not exist")
+        try:
+            if path.is_dir():
+                ds = xr.open_zarr(path)
+            else:
+                ds = xr.open_dataset(path)
+        except Exception as err:  # any reader failure is the user's file: say which
+            raise SeainpaintError(
+                f"cannot read LWP store {str(lwp)!r} as Zarr or NetCDF ({err}); a PyCLES run "
+                "folder is read with seainpaint.open_lwp / seainpaint fetch-lwp"
+            ) from None
         if "lwp" in ds.data_vars:
             lwp = ds["lwp"]
         elif len(ds.data_vars) == 1:
             lwp = next(iter(ds.data_vars.values()))
         else:
             raise SeainpaintError(
-                f"LWP store {source!r} has variables {list(ds.data_vars)}; expected 'lwp'"
+                f"LWP store {str(lwp)!r} has variables {list(ds.data_vars)}; expected 'lwp'"
             )
     if not isinstance(lwp, xr.DataArray):
         raise SeainpaintError(f"Cloud needs an LWP DataArray or store path, got {type(lwp)}")
@@ -248,6 +261,11 @@ def _as_lwp(lwp: xr.DataArray | str | Path) -> tuple[xr.DataArray, str | None]:
         raise FieldError(f"LWP must have dims (time, y, x); got {lwp.dims}")
     if lwp.sizes["time"] < 1:
         raise FieldError("LWP has no time steps")
+    units = str(lwp.attrs.get("units", "g m-2")).replace("**", "").replace("^", "").strip()
+    if units in ("kg m-2", "kg/m2"):
+        lwp = (lwp * 1000.0).assign_attrs({**lwp.attrs, "units": "g m-2"})
+    elif units not in ("g m-2", "g/m2", "g.m-2", ""):
+        raise FieldError(f"LWP units {lwp.attrs.get('units')!r}: expected 'g m-2' or 'kg m-2'")
     return lwp, source
 
 

@@ -1,18 +1,20 @@
 """Figures and animations: observed / filled / truth / error panels, GIF/MP4, occlusion rate.
 
 Figures are built on :class:`matplotlib.figure.Figure` with the Agg canvas, without
-pyplot, so nothing here changes the user's matplotlib backend and it works headless.
-Lat-lon fields are drawn on cartopy PlateCarree maps; land is the data's own land mask
-(pixels never observed), shaded grey; gaps are white. Coastlines are drawn only when the
-Natural Earth shapefiles are already on disk (cartopy's ``pre_existing_data_dir`` or
-``data_dir``): nothing is ever downloaded. Files are written atomically.
+pyplot, so nothing here changes the user's matplotlib backend and it works headless (in
+Jupyter, ``display(fig)`` or leaving the figure as a cell's last value shows it).
+Lat-lon fields are drawn on cartopy PlateCarree maps. Land (an explicit mask, or the
+pixels never observed) is grey with its coastline drawn as the contour of the land mask,
+so nothing is ever downloaded; missing sea pixels (clouds) are white and hatched, so they
+cannot be mistaken for land. Colour bars carry the field's units (``°C`` for
+``degree_Celsius``). Files are written atomically.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +24,39 @@ import xarray as xr
 from .errors import FieldError, SeainpaintError
 from .field import canonical, field_dims, land_mask
 
-__all__ = ["animate", "natural_earth_available", "plot_occlusion_rate", "plot_panels"]
+__all__ = [
+    "animate",
+    "median_cover_time",
+    "natural_earth_available",
+    "plot_occlusion_rate",
+    "plot_panels",
+    "time_label",
+    "units_label",
+]
 
 LATLON_DIMS = (("latitude", "longitude"), ("lat", "lon"))
 LAND_COLOUR = "0.75"
 GAP_COLOUR = "white"
+CLOUD_HATCH = "////"
+CLOUD_HATCH_COLOUR = "0.45"
+COAST_COLOUR = "0.15"
+_UNIT_LABELS = {
+    "degree_Celsius": "°C",
+    "degrees_Celsius": "°C",
+    "degree_C": "°C",
+    "degrees_C": "°C",
+    "degC": "°C",
+    "deg C": "°C",
+    "celsius": "°C",
+    "Celsius": "°C",
+    "°C": "°C",
+    "K": "K",
+    "kelvin": "K",
+    "Kelvin": "K",
+    "degree_Kelvin": "K",
+    "g m-2": "g m⁻²",
+    "1": "",
+}
 
 
 def _new_figure(width: float, height: float):
@@ -46,11 +76,18 @@ def _atomic_save(save: Any, path: str | Path) -> Path:
     os.close(fd)
     try:
         save(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # like any other tool's output, not mkstemp's 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def natural_earth_available(resolution: str = "110m") -> bool:
@@ -63,6 +100,68 @@ def natural_earth_available(resolution: str = "110m") -> bool:
         if base and (Path(base) / rel).is_file():
             return True
     return False
+
+
+def units_label(units: Any) -> str:
+    """Units as a reader expects them on a colour bar: ``degree_Celsius`` -> ``°C``.
+
+    Parameters
+    ----------
+    units : str or None
+        A CF/UDUNITS units string.
+
+    Returns
+    -------
+    str
+        The label (empty for dimensionless or missing units).
+    """
+    if units is None:
+        return ""
+    text = str(units).strip()
+    return _UNIT_LABELS.get(text, text)
+
+
+def median_cover_time(obs: xr.DataArray, land: Any = None) -> int:
+    """Index of a representative frame: the one whose cloud cover over the sea is the median.
+
+    Parameters
+    ----------
+    obs : xarray.DataArray
+        Observed field (NaN = missing).
+    land : 2-D boolean array or DataArray, optional
+        ``True`` = land; by default the pixels never observed.
+
+    Returns
+    -------
+    int
+        Frame index (the first of equally representative frames).
+    """
+    can, dims = canonical(obs)
+    missing = np.isnan(np.asarray(can.values, dtype=np.float64))
+    if dims.channel is not None:
+        missing = missing.any(axis=-1)
+    sea = ~_land_array(obs, land)
+    if not sea.any():
+        return 0
+    cover = missing[:, sea].mean(axis=1)
+    return int(np.argmin(np.abs(cover - np.median(cover))))
+
+
+def _land_array(obs: xr.DataArray, land: Any) -> np.ndarray:
+    """``(Y, X)`` boolean land array: the given mask, or the never-observed pixels."""
+    dims = field_dims(obs)
+    if land is None:
+        return np.asarray(land_mask(obs).transpose(dims.y, dims.x).values, dtype=bool)
+    if isinstance(land, xr.DataArray):
+        if set(land.dims) == {dims.y, dims.x}:
+            land = land.transpose(dims.y, dims.x)
+        values = np.asarray(land.values)
+    else:
+        values = np.asarray(land)
+    shape = (obs.sizes[dims.y], obs.sizes[dims.x])
+    if values.shape != shape:
+        raise FieldError(f"land mask has shape {values.shape}; the field's grid is {shape}")
+    return values.astype(bool)
 
 
 def _is_latlon(da: xr.DataArray) -> bool:
@@ -101,81 +200,165 @@ def _limits(*frames: np.ndarray) -> tuple[float, float]:
     return (float(lo), float(hi)) if hi > lo else (float(lo) - 0.5, float(hi) + 0.5)
 
 
-def _draw(fig, ax, frame, *, coords, latlon, land, cmap, vmin, vmax, title, label=None, rgb=False):
-    import matplotlib as mpl
+def time_label(da: xr.DataArray, time: Any) -> str:
+    """The time of frame ``time`` as a reader wants it: a month (monthly data), a date
+    (daily), or a date and time in UTC."""
+    if "time" not in da.coords:
+        return str(time)
+    value = _select_time(canonical(da)[0], time)["time"].values
+    if isinstance(value, np.datetime64):
+        times = np.asarray(da["time"].values)
+        if times.size > 1 and np.median(np.diff(times)) >= np.timedelta64(28, "D"):
+            return np.datetime_as_string(value, unit="M")  # monthly means: the month
+        if bool((times.astype("datetime64[m]") == times.astype("datetime64[D]")).all()):
+            return np.datetime_as_string(value, unit="D")
+        return np.datetime_as_string(value, unit="m").replace("T", " ") + " UTC"
+    return str(value)
 
-    colormap = mpl.colormaps[cmap].with_extremes(bad=GAP_COLOUR)  # gaps white, land grey
-    land_cmap = mpl.colors.ListedColormap([LAND_COLOUR])
-    if rgb:
-        image = np.clip(np.nan_to_num(frame, nan=0.75), 0, 1)
-        ax.imshow(image, origin="upper", interpolation="nearest")
-        mappable = None
-    elif latlon:
+
+class _Grid:
+    """Where a panel draws: lat-lon map (cartopy) or image axes (y down)."""
+
+    def __init__(self, obs: xr.DataArray, land: np.ndarray, rgb: bool) -> None:
+        dims = field_dims(obs)
+        self.rgb = rgb
+        self.latlon = _is_latlon(obs) and not rgb
+        self.land = land
+        if self.latlon:
+            self.y = np.asarray(obs[dims.y].values, dtype=float)
+            self.x = np.asarray(obs[dims.x].values, dtype=float)
+        else:
+            self.y = np.arange(obs.sizes[dims.y], dtype=float)
+            self.x = np.arange(obs.sizes[dims.x], dtype=float)
+
+    def projection(self) -> Any:
+        if not self.latlon:
+            return None
         import cartopy.crs as ccrs
 
-        lat, lon = coords
-        mappable = ax.pcolormesh(
-            lon,
-            lat,
-            frame,
-            cmap=colormap,
-            vmin=vmin,
-            vmax=vmax,
-            shading="auto",
-            transform=ccrs.PlateCarree(),
-        )
-        if land is not None and land.any():
-            shade = np.where(land, 1.0, np.nan)
-            ax.pcolormesh(
-                lon,
-                lat,
-                shade,
-                cmap=land_cmap,
-                shading="auto",
-                transform=ccrs.PlateCarree(),
+        return ccrs.PlateCarree()
+
+    def _kw(self) -> dict[str, Any]:
+        if not self.latlon:
+            return {}
+        import cartopy.crs as ccrs
+
+        return {"transform": ccrs.PlateCarree()}
+
+    def draw(self, ax, frame: np.ndarray, *, cmap: str, vmin: float, vmax: float, title: str):
+        """Draw one frame with land, coastline and hatched clouds; return the mappable."""
+        import matplotlib as mpl
+
+        kw = self._kw()
+        missing = ~np.isfinite(frame).all(axis=-1) if frame.ndim == 3 else ~np.isfinite(frame)
+        clouds = missing & ~self.land
+        mappable = None
+        if frame.ndim == 3:  # RGB
+            image = np.clip(np.nan_to_num(frame, nan=1.0), 0, 1)
+            image[self.land] = mpl.colors.to_rgb(LAND_COLOUR)
+            ax.imshow(image, origin="upper", interpolation="nearest")
+        else:
+            colormap = mpl.colormaps[cmap].with_extremes(bad=GAP_COLOUR)
+            if self.latlon:
+                mappable = ax.pcolormesh(
+                    self.x, self.y, frame, cmap=colormap, vmin=vmin, vmax=vmax,
+                    shading="auto", **kw,
+                )
+            else:
+                mappable = ax.imshow(
+                    frame, cmap=colormap, vmin=vmin, vmax=vmax, origin="upper",
+                    interpolation="nearest",
+                )
+            if self.land.any():
+                shade = np.where(self.land, 1.0, np.nan)
+                land_cmap = mpl.colors.ListedColormap([LAND_COLOUR])
+                if self.latlon:
+                    ax.pcolormesh(self.x, self.y, shade, cmap=land_cmap, shading="auto", **kw)
+                else:
+                    ax.imshow(shade, cmap=land_cmap, origin="upper", interpolation="nearest")
+        if clouds.any():
+            with mpl.rc_context({"hatch.color": CLOUD_HATCH_COLOUR, "hatch.linewidth": 0.6}):
+                ax.contourf(
+                    self.x, self.y, clouds.astype(float), levels=[0.5, 1.5], colors="none",
+                    hatches=[CLOUD_HATCH], **kw,
+                )
+        if self.land.any() and not self.land.all() and min(self.land.shape) > 1:
+            ax.contour(
+                self.x, self.y, self.land.astype(float), levels=[0.5], colors=COAST_COLOUR,
+                linewidths=0.8, **kw,
             )
-        if natural_earth_available():
-            ax.coastlines(resolution="110m", linewidth=0.6)
-        gl = ax.gridlines(draw_labels=True, linewidth=0.3, alpha=0.5)
-        gl.top_labels = gl.right_labels = False
-        ax.set_extent([lon.min(), lon.max(), lat.min(), lat.max()], crs=ccrs.PlateCarree())
-    else:
-        mappable = ax.imshow(
-            frame, cmap=colormap, vmin=vmin, vmax=vmax, origin="upper", interpolation="nearest"
-        )
-        if land is not None and land.any():
-            shade = np.where(land, 1.0, np.nan)
-            ax.imshow(shade, cmap=land_cmap, origin="upper", interpolation="nearest")
-    ax.set_title(title)
-    if mappable is not None:
-        fig.colorbar(mappable, ax=ax, shrink=0.8, label=label or "")
+        if self.latlon:
+            gl = ax.gridlines(draw_labels=True, linewidth=0.3, alpha=0.5)
+            gl.top_labels = gl.right_labels = False
+            ax.set_extent(
+                [self.x.min(), self.x.max(), self.y.min(), self.y.max()],
+                crs=self.projection(),
+            )
+        elif frame.ndim == 2:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        ax.set_title(title, fontsize=10)
+        return mappable
+
+
+def _legend_handles(land: bool, clouds: bool) -> list[Any]:
+    import matplotlib as mpl
+    from matplotlib.patches import Patch
+
+    handles = []
+    if land:
+        handles.append(Patch(facecolor=LAND_COLOUR, edgecolor=COAST_COLOUR, label="land"))
+    if clouds:
+        with mpl.rc_context({"hatch.color": CLOUD_HATCH_COLOUR}):
+            handles.append(
+                Patch(facecolor=GAP_COLOUR, edgecolor=CLOUD_HATCH_COLOUR, hatch=CLOUD_HATCH,
+                      label="cloud (not observed)")
+            )
+    return handles
 
 
 def plot_panels(
     obs: xr.DataArray,
-    filled: xr.DataArray,
+    filled: xr.DataArray | Mapping[str, xr.DataArray],
     truth: xr.DataArray | None = None,
     time: Any = 0,
     path: str | Path | None = None,
     *,
+    land: Any = None,
+    title: str | None = None,
+    figure: Any = None,
     cmap: str = "RdYlBu_r",
     error_cmap: str = "RdBu_r",
     dpi: int = 100,
 ):
     """Observed / filled / truth / error panels for one frame.
 
+    Land is grey with its coastline (the contour of the land mask: no download); pixels
+    missing over the sea (clouds) are white and hatched; colour bars carry the units.
+
     Parameters
     ----------
     obs : xarray.DataArray
-        The observation (NaN = missing); its never-observed pixels are the land, shaded.
-    filled : xarray.DataArray
-        The filled field on the same grid.
+        The observation (NaN = missing).
+    filled : xarray.DataArray or mapping of str to DataArray
+        The filled field on the same grid; or several, by method name. With one field the
+        panels are one row (observed, filled, truth, filled − truth); with a mapping, a
+        first row shows observed, truth and every method, a second row every method's
+        error under it.
     truth : xarray.DataArray, optional
-        The complete field; adds a truth panel and an error (filled − truth) panel.
+        The complete field; adds a truth panel and error (filled − truth) panels.
     time : int or label
-        Frame index, or a time label (nearest frame).
+        Frame index, or a time label (nearest frame); see :func:`median_cover_time` for a
+        representative one.
     path : str or Path, optional
         Write the figure there (format from the suffix, e.g. ``.png``, ``.pdf``).
+    land : 2-D boolean array or DataArray, optional
+        ``True`` = land (e.g. a land/sea mask). By default the pixels of ``obs`` never
+        observed are land; with an explicit mask they show as clouds instead.
+    title : str, optional
+        Figure title (default: the variable and the frame's date).
+    figure : matplotlib Figure or SubFigure, optional
+        Draw into this (e.g. one of ``fig.subfigures``) instead of a new figure.
     cmap, error_cmap : str
         Colour maps of the field and of the error.
     dpi : int
@@ -186,7 +369,10 @@ def plot_panels(
     matplotlib.figure.Figure or pathlib.Path
         The figure, or the written path when ``path`` is given.
     """
-    fields = {"observed": obs, "filled": filled}
+    fills = dict(filled) if isinstance(filled, Mapping) else {"filled": filled}
+    if not fills:
+        raise SeainpaintError("plot_panels needs at least one filled field")
+    fields = {"observed": obs, **{f"filled {k}": v for k, v in fills.items()}}
     if truth is not None:
         fields["truth"] = truth
     shapes = {k: tuple(canonical(v)[0].shape) for k, v in fields.items()}
@@ -194,61 +380,128 @@ def plot_panels(
         raise FieldError(f"fields to plot must share one grid, got shapes {shapes}")
     dims = field_dims(obs)
     rgb = dims.channel is not None and obs.sizes[dims.channel] == 3
-    latlon = _is_latlon(obs) and not rgb
-    land = np.asarray(land_mask(obs).transpose(dims.y, dims.x).values)
-    frames = {k: _frame(v, time) for k, v in fields.items()}
-    if truth is not None:
-        err = frames["filled"] - frames["truth"]
-        frames["filled − truth"] = np.abs(err).mean(axis=-1) if rgb else err
-    vmin, vmax = _limits(*(frames[k] for k in fields))
-    n = len(frames)
-    fig = _new_figure(3.6 * n, 3.4)
-    proj = None
-    if latlon:
-        import cartopy.crs as ccrs
+    land_values = _land_array(obs, land)
+    grid = _Grid(obs, land_values, rgb)
+    seen = _frame(obs, time)
+    frames = {name: _frame(da, time) for name, da in fills.items()}
+    truth_frame = _frame(truth, time) if truth is not None else None
+    vmin, vmax = _limits(seen, truth_frame, *frames.values())
+    errors = {}
+    if truth_frame is not None:
+        for name, frame in frames.items():
+            err = frame - truth_frame
+            errors[name] = np.abs(err).mean(axis=-1) if rgb else err
+        finite = np.concatenate([np.abs(e[np.isfinite(e)]) for e in errors.values()])
+        err_lim = float(np.percentile(finite, 99.5)) if finite.size else 1.0
+        err_lim = err_lim if err_lim > 0 else 1.0
+    units = units_label(obs.attrs.get("units"))
+    missing = ~np.isfinite(seen).all(axis=-1) if seen.ndim == 3 else ~np.isfinite(seen)
+    sea = ~land_values
+    cover = float(missing[sea].mean()) if sea.any() else 0.0
+    never = 0
+    if land is not None:  # sea pixels missing in every frame (with the default, they are land)
+        never = int((~np.isfinite(_frame_stack(obs)).any(axis=0) & sea).sum())
 
-        proj = ccrs.PlateCarree()
-    coords = (obs[dims.y].values, obs[dims.x].values) if latlon else None
-    units = obs.attrs.get("units", "")
-    stamp = _select_time(canonical(obs)[0], time)["time"].values if "time" in obs.coords else time
-    for i, (name, frame) in enumerate(frames.items()):
-        ax = fig.add_subplot(1, n, i + 1, projection=proj)
-        if name == "filled − truth":
-            lim = float(np.nanmax(np.abs(frame))) if np.isfinite(frame).any() else 1.0
-            _draw(
-                fig,
-                ax,
-                frame,
-                coords=coords,
-                latlon=latlon,
-                land=land,
-                cmap="magma" if rgb else error_cmap,
-                vmin=0 if rgb else -lim,
-                vmax=lim or 1.0,
-                title=name,
-                label=units,
-            )
+    single = not isinstance(filled, Mapping)
+    if single:
+        layout = [["observed", "fill:filled"] + (["truth", "error:filled"] if errors else [])]
+    else:
+        top = ["observed"] + (["truth"] if truth_frame is not None else [])
+        layout = [top + [f"fill:{k}" for k in frames]]
+        if errors:
+            layout.append(["legend"] + ([None] if truth_frame is not None else [])
+                          + [f"error:{k}" for k in frames])
+    aspect = len(grid.y) / max(len(grid.x), 1)
+    if grid.latlon:  # degrees of latitude and longitude drawn alike (PlateCarree)
+        aspect = float(np.ptp(grid.y) / np.ptp(grid.x)) if np.ptp(grid.x) > 0 else aspect
+    wide = aspect < 0.5  # wide strips: panels one under the other, errors to the right
+    if wide:
+        width = max(len(r) for r in layout)
+        layout = [list(col) for col in zip(*[r + [None] * (width - len(r)) for r in layout],
+                                           strict=True)]
+    n_rows, n_cols = len(layout), len(layout[0])
+    if figure is None:
+        if wide:
+            panel_w = 6.0
+            fig = _new_figure(panel_w * n_cols + 0.6, n_rows * (panel_w * aspect + 0.7) + 1.6)
         else:
-            _draw(
-                fig,
-                ax,
-                frame,
-                coords=coords,
-                latlon=latlon,
-                land=land,
-                cmap=cmap,
-                vmin=vmin,
-                vmax=vmax,
-                title=name,
-                label=units,
-                rgb=rgb,
-            )
-    if isinstance(stamp, np.datetime64):
-        stamp = np.datetime_as_string(stamp, unit="m")
-    fig.suptitle(f"{obs.name or 'field'} at time {stamp}")
+            panel_w = 3.4 if n_cols <= 4 else 2.9
+            fig = _new_figure(panel_w * n_cols + 0.8,
+                              n_rows * max(panel_w * aspect + 0.4, 1.2) + 1.4)
+    else:
+        if path is not None:
+            raise SeainpaintError("give either figure= or path=, not both")
+        fig = figure
+    proj = grid.projection()
+    field_axes, error_axes, field_map, error_map = [], [], None, None
+    legend_ax = None
+    for r, row in enumerate(layout):
+        for c, key in enumerate(row):
+            index = r * n_cols + c + 1
+            if key is None:
+                continue
+            if key == "legend":
+                legend_ax = fig.add_subplot(n_rows, n_cols, index)
+                legend_ax.set_axis_off()
+                continue
+            ax = fig.add_subplot(n_rows, n_cols, index, projection=proj)
+            if key == "observed":
+                name = f"observed ({cover:.0%} cloud)" if sea.any() and not rgb else "observed"
+                m = grid.draw(ax, seen, cmap=cmap, vmin=vmin, vmax=vmax, title=name)
+                field_axes.append(ax)
+                field_map = m or field_map
+            elif key == "truth":
+                m = grid.draw(ax, truth_frame, cmap=cmap, vmin=vmin, vmax=vmax, title="truth")
+                field_axes.append(ax)
+                field_map = m or field_map
+            elif key.startswith("fill:"):
+                name = key[5:]
+                m = grid.draw(ax, frames[name], cmap=cmap, vmin=vmin, vmax=vmax, title=name)
+                field_axes.append(ax)
+                field_map = m or field_map
+            else:
+                name = key[6:]
+                if rgb:
+                    err_cmap, lo, hi = "magma", 0.0, err_lim
+                else:
+                    err_cmap, lo, hi = error_cmap, -err_lim, err_lim
+                label = "filled − truth" if single else f"{name} − truth"
+                m = grid.draw(ax, errors[name], cmap=err_cmap, vmin=lo, vmax=hi, title=label)
+                error_axes.append(ax)
+                error_map = m or error_map
+    where = "bottom" if wide else "right"
+    if field_map is not None:
+        label = f"{obs.name} ({units})" if obs.name and units else units
+        fig.colorbar(field_map, ax=field_axes, shrink=0.85, label=label, location=where)
+    if error_map is not None:
+        label = f"error ({units})" if units else "error"
+        fig.colorbar(error_map, ax=error_axes, shrink=0.85, label=label, location=where)
+    handles = _legend_handles(bool(land_values.any()), bool(missing[sea].any()) if sea.any()
+                              else False)
+    notes = []
+    if never:
+        notes.append(f"{never} sea pixels never observed")
+    if handles:
+        if legend_ax is not None:
+            legend_ax.legend(handles=handles, loc="center", frameon=False,
+                             title="\n".join(notes) or None)
+        else:
+            fig.legend(handles=handles, loc="outside lower center", ncols=len(handles),
+                       frameon=False, title=", ".join(notes) or None)
+    name = obs.attrs.get("long_name") or obs.name or "field"
+    fig.suptitle(title or f"{name}, {time_label(obs, time)}")
     if path is None:
         return fig
     return _atomic_save(lambda tmp: fig.savefig(tmp, dpi=dpi), path)
+
+
+def _frame_stack(da: xr.DataArray) -> np.ndarray:
+    """All frames as ``(T, Y, X)`` (channels reduced: missing if any channel is)."""
+    can, dims = canonical(da)
+    values = np.asarray(can.values, dtype=np.float64)
+    if dims.channel is not None:
+        values = np.where(np.isfinite(values).all(axis=-1), values[..., 0], np.nan)
+    return values
 
 
 def animate(

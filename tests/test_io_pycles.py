@@ -29,13 +29,14 @@ def _shared_data() -> Path:
 
 PYCLES = _shared_data() / "pycles"
 RUN = PYCLES / "dycoms_rf01" / "Output.DYCOMS_RF01.a1eb4"
-needs_pycles = pytest.mark.skipif(not RUN.is_dir(), reason=f"real PyCLES output not found at {RUN}")
+NO_RUN = f"real PyCLES output not found at {RUN} (set SEAINPAINT_SHARED_DATA, see docs/data.md)"
+needs_pycles = pytest.mark.skipif(not RUN.is_dir(), reason=NO_RUN)
 
 
 @pytest.fixture(scope="module")
 def lwp_all() -> xr.DataArray:
     if not RUN.is_dir():
-        pytest.skip(f"real PyCLES output not found at {RUN}")
+        pytest.skip(NO_RUN)
     return open_lwp(RUN)
 
 

@@ -114,7 +114,10 @@ def test_build_video_recipe_pads_and_splits(tmp_path: Path) -> None:
         build("video", tmp_path / "video.zarr", input=clips, progress=False)
 
 
-@pytest.mark.skipif(not (SHARED / "pycles").is_dir(), reason="shared PyCLES data absent")
+@pytest.mark.skipif(
+    not (SHARED / "pycles").is_dir(),
+    reason=f"no PyCLES data in {SHARED} (set SEAINPAINT_SHARED_DATA)",
+)
 def test_build_lwp_recipe_reports_cover(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["recipe", "lwp", "-o", str(tmp_path / "lwp.zarr")])
     assert res.exit_code == 0, res.output

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 import cartopy
 import imageio.v2 as imageio
 import numpy as np
@@ -99,3 +102,121 @@ def test_natural_earth_only_from_local_files(tmp_path, monkeypatch):
     shp.write_bytes(b"")
     assert plot.natural_earth_available()
     assert not plot.natural_earth_available("10m")
+
+
+# ------------------------------------------------------------- the figure a reader sees
+
+
+def _ostia_like():
+    """A wide lat-lon strip with real-looking land and a sea pixel cloudy in every frame."""
+    land = np.zeros((6, 24), dtype=bool)
+    land[:, :7] = True
+    truth = synthetic.sst(n_time=6, size=24, seed=3).isel(latitude=slice(0, 6))
+    truth = truth.where(~xr.DataArray(land, dims=("latitude", "longitude")))
+    keep = np.random.default_rng(1).random(truth.shape) > 0.4
+    keep[:, 3, 15] = False  # never observed, but sea
+    obs = truth.where(keep)
+    land_da = xr.DataArray(land, dims=("latitude", "longitude"))
+    return truth, obs, land_da
+
+
+def _colorbar_labels(fig) -> list[str]:
+    return [
+        ax.get_xlabel() or ax.get_ylabel()
+        for ax in fig.axes
+        if ax.get_label() == "<colorbar>"
+    ]
+
+
+def test_units_labels():
+    assert plot.units_label("degree_Celsius") == "°C"
+    assert plot.units_label("degC") == "°C"
+    assert plot.units_label("K") == "K"
+    assert plot.units_label(None) == ""
+    assert plot.units_label("m s-1") == "m s-1"
+
+
+def test_median_cover_time_picks_a_representative_frame():
+    truth = synthetic.sst(n_time=5, size=8, seed=0)
+    keep = np.ones(truth.shape, dtype=bool)
+    for t, hidden in enumerate([0, 60, 10, 40, 20]):  # pixels hidden per frame
+        keep[t].flat[:hidden] = False
+    obs = truth.where(keep)
+    assert plot.median_cover_time(obs) == 4  # 20 hidden: the median of 0, 10, 20, 40, 60
+
+
+def test_time_labels():
+    hourly = synthetic.sst(n_time=3, size=8, seed=0)
+    assert plot.time_label(hourly, 1).endswith("UTC") and ":" in plot.time_label(hourly, 1)
+    from seainpaint.io.samples import ostia_monthly
+
+    assert plot.time_label(ostia_monthly(), 0) == "2006-04"
+
+
+def test_several_methods_with_units_land_clouds_and_coastline(sst_case, tmp_path):
+    truth, obs, filled = sst_case
+    obs = obs.assign_attrs(units="degree_Celsius")
+    fills = {"linear": filled, "climatology": seainpaint.fill(obs, "climatology")}
+    fig = plot.plot_panels(obs, fills, truth, time=plot.median_cover_time(obs))
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles[0].startswith("observed (") and "% cloud" in titles[0]
+    assert {"truth", "linear", "climatology", "linear − truth", "climatology − truth"} <= set(
+        titles
+    )
+    labels = _colorbar_labels(fig)
+    assert any("°C" in label and "error" not in label for label in labels)
+    assert "error (°C)" in labels
+    assert not any("degree_Celsius" in label for label in labels)
+    legend = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    legend += [t.get_text() for ax in fig.axes if ax.get_legend()
+               for t in ax.get_legend().get_texts()]
+    assert "land" in legend and "cloud (not observed)" in legend
+    from matplotlib.contour import ContourSet
+
+    maps = [ax for ax in fig.axes if type(ax).__name__ == "GeoAxes"]
+    # every map: a coastline (line contour of the land mask) and, where clouds are, hatching
+    assert all(any(isinstance(c, ContourSet) and not c.filled for c in ax.collections)
+               for ax in maps)
+    hatched = [
+        ax
+        for ax in maps
+        if any(isinstance(c, ContourSet) and c.filled and c.hatches[0] for c in ax.collections)
+    ]
+    assert maps[0] in hatched  # the observation shows its clouds
+    path = plot.plot_panels(obs, fills, truth, time=1, path=tmp_path / "p.png")
+    pixels = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    land_grey = (np.abs(pixels - 191) <= 2).all(axis=-1)
+    hatch_grey = (np.abs(pixels - 115) <= 12).all(axis=-1)
+    assert land_grey.sum() > 100 and hatch_grey.sum() > 20  # land and clouds look different
+
+
+def test_explicit_land_keeps_never_observed_sea_apart(tmp_path):
+    truth, obs, land = _ostia_like()
+    fig = plot.plot_panels(obs, {"linear": seainpaint.fill(obs, "linear")}, truth, land=land)
+    texts = [leg.get_title().get_text() for ax in fig.axes if (leg := ax.get_legend())]
+    texts += [leg.get_title().get_text() for leg in fig.legends]
+    assert any("1 sea pixels never observed" in t for t in texts)
+    with pytest.raises(FieldError, match="land mask"):
+        plot.plot_panels(obs, obs, land=np.zeros((3, 3), dtype=bool))
+
+
+def test_wide_strips_are_stacked():
+    truth, obs, land = _ostia_like()
+    fills = {m: seainpaint.fill(obs, m) for m in ("linear", "climatology")}
+    fig = plot.plot_panels(obs, fills, truth, land=land)
+    fig.canvas.draw()
+    box = {ax.get_title(): ax.get_position() for ax in fig.axes if ax.get_title()}
+    # panels one under the other (not thin strips side by side), errors on the right
+    assert box["truth"].y0 > box["linear"].y0 > box["climatology"].y0
+    assert abs(box["truth"].x0 - box["climatology"].x0) < 0.05
+    assert box["linear − truth"].x0 > box["linear"].x1
+
+
+def test_written_figures_follow_the_umask(sst_case, tmp_path):
+    truth, obs, filled = sst_case
+    old = os.umask(0o022)
+    try:
+        path = plot.plot_panels(obs, filled, truth, path=tmp_path / "mode.png")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

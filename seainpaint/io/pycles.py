@@ -379,6 +379,12 @@ def _lwp_from_fields(run: PyclesRun, times: list[tuple[float, Path]]) -> np.ndar
 # ------------------------------------------------------------------------ public API
 
 
+def _is_lwp_store(path: Path) -> bool:
+    """A Zarr store or NetCDF file (not a PyCLES run folder)."""
+    zarr_meta = (".zgroup", "zarr.json", ".zmetadata")
+    return path.suffix in (".nc", ".zarr") or any((path / m).is_file() for m in zarr_meta)
+
+
 def open_lwp(
     path: str | os.PathLike[str],
     source: str = "pickles",
@@ -390,8 +396,9 @@ def open_lwp(
     Parameters
     ----------
     path : str or Path
-        The run folder ``Output.<simname>.<id>``, a folder holding one run, or the run's
-        ``Visualization`` folder.
+        The run folder ``Output.<simname>.<id>``, a folder holding one run, the run's
+        ``Visualization`` folder, or an LWP store written by :func:`write_lwp_zarr`
+        (``seainpaint fetch-lwp``), read back as written.
     source : {"pickles", "fields"}
         ``"pickles"`` reads the ``lwp`` of the Visualization pickles (every output step);
         ``"fields"`` integrates the 3-D ``ql`` of ``fields/<t>/<rank>.nc`` as
@@ -424,6 +431,10 @@ def open_lwp(
     """
     if source not in ("pickles", "fields"):
         raise PyclesError(f"source={source!r}: choose 'pickles' or 'fields'")
+    if _is_lwp_store(Path(path)):  # what `seainpaint fetch-lwp` / write_lwp_zarr wrote
+        from ..occlusion import _as_lwp
+
+        return _as_lwp(path)[0].load().sel(time=slice(t_min, t_max))
     run = find_run(path)
     nx = int(run.grid.get("nx", 0)) or None
     ny = int(run.grid.get("ny", 0)) or None
