@@ -29,3 +29,7 @@ class OutputExistsError(SeainpaintError, FileExistsError):
 
 class DataSourceError(SeainpaintError):
     """A data source could not be read or fetched (offline, unknown dataset, credentials)."""
+
+
+class SeainpaintWarning(UserWarning):
+    """Something in the input was repaired, not refused (e.g. infinite values, unsorted time)."""
