@@ -20,6 +20,7 @@ dimensions and optionally a ``channel`` dimension last. Missing values are NaN.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -85,25 +86,41 @@ def _override(da: xr.DataArray, spatial: Sequence[str] | str | None) -> tuple[st
     return tuple(str(n) for n in names)
 
 
-def _cf_spatial(da: xr.DataArray, rest: list[str]) -> tuple[str, str] | None:
-    """(y, x) from CF attributes of the coordinates (cf_xarray), or None."""
-    if not any(da.coords[c].attrs for c in da.coords):
-        return None  # nothing for cf_xarray to read
+_CoordKey = tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]
+
+
+@functools.lru_cache(maxsize=256)
+def _cf_lookup(key: _CoordKey) -> dict[str, dict[str, tuple[str, ...]]]:
+    """cf_xarray's axes and coordinates of 1-D coordinates described by name, dim, attrs.
+
+    Only names and attributes matter to cf_xarray's criteria, so the answer is cached on
+    them (fields are inspected many times per fill).
+    """
     import cf_xarray  # noqa: F401  (registers the .cf accessor)
 
+    probe = xr.Dataset(coords={name: (dim, [0], dict(attrs)) for name, dim, attrs in key})
     try:
-        found = {"axes": da.cf.axes, "coordinates": da.cf.coordinates}
+        found = {"axes": probe.cf.axes, "coordinates": probe.cf.coordinates}
     except Exception:  # cf_xarray cannot parse the attributes: fall back to names
-        return None
+        return {"axes": {}, "coordinates": {}}
+    return {group: {k: tuple(v) for k, v in d.items()} for group, d in found.items()}
+
+
+def _cf_spatial(da: xr.DataArray, rest: list[str]) -> tuple[str, str] | None:
+    """(y, x) from CF attributes of the 1-D spatial coordinates (cf_xarray), or None."""
+    key = tuple(
+        (str(name), str(coord.dims[0]), tuple(sorted((str(k), str(v)) for k, v in
+                                                     coord.attrs.items())))
+        for name, coord in da.coords.items()
+        if coord.ndim == 1 and str(coord.dims[0]) in rest and coord.attrs
+    )
+    if not key:
+        return None  # nothing for cf_xarray to read
+    found = _cf_lookup(key)
+    dim_of = {name: dim for name, dim, _ in key}
 
     def dims_for(keys: tuple[tuple[str, str], ...]) -> set[str]:
-        out: set[str] = set()
-        for group, key in keys:
-            for name in found[group].get(key, []):
-                coord = da.coords.get(name)
-                if coord is not None and coord.ndim == 1 and str(coord.dims[0]) in rest:
-                    out.add(str(coord.dims[0]))
-        return out
+        return {dim_of[n] for group, k in keys for n in found[group].get(k, ()) if n in dim_of}
 
     ys, xs = dims_for(_CF_Y), dims_for(_CF_X)
     if len(ys) == 1 and len(xs) == 1 and ys != xs:

@@ -159,7 +159,10 @@ def _complete(
             return predicted, ""
         note = f"; {n} never-observed sea value(s) completed by {COMPLETION} spatial fill"
     else:
-        note = f"; never-observed sea pixels left empty completed by {COMPLETION} spatial fill"
+        note = (
+            f"; never-observed sea pixels the method left empty (if any) completed by "
+            f"{COMPLETION} spatial fill"
+        )
     return complete_frames(predicted, target), note
 
 

@@ -147,3 +147,14 @@ def test_a_model_with_a_nan_normalisation_is_refused(obs):
     broken.config["normalization"]["scale"] = [float("nan")]
     with pytest.raises(si.MethodError, match="non-finite value"):
         si.fill(obs, broken)
+
+
+def test_dip_leaves_no_nan_next_to_an_infinite_value_and_an_empty_window():
+    obs = synthetic.sst(8, 16, seed=1).inpaint.occlude(si.RemovePixel(0.3), seed=0)
+    obs[4:] = np.nan  # the second window has nothing observed: pixel means are used
+    obs[1, 8, 8] = np.inf
+    with pytest.warns(SeainpaintWarning, match="1 infinite value"):
+        filled = si.fill(obs, "dip", **FAST["dip"])
+    flag = filled["inpaint_flag"].values
+    assert (flag[4:] == FLAG_FILLED).sum() > 0.9 * flag[4:].size
+    assert np.isfinite(filled.values[flag == FLAG_FILLED]).all()
