@@ -24,16 +24,16 @@ class InpaintDataArrayAccessor:
 
     @property
     def land(self) -> xr.DataArray:
-        """Boolean mask ``(y, x)``, ``True`` where never observed (land)."""
+        """Boolean mask ``(y, x)``, ``True`` = land (see :func:`seainpaint.field.land_mask`)."""
         return field.land_mask(self._da)
 
     def occlude(self, process: occlusion.OcclusionProcess, seed: int | None = None) -> xr.DataArray:
         """Hide pixels with masks drawn from ``process`` (see :func:`seainpaint.occlude`)."""
         return occlusion.occlude(self._da, process, seed=seed)
 
-    def fill(self, method: Any = "dineof", **options: Any) -> xr.DataArray:
-        """Fill missing non-land pixels (see :func:`seainpaint.fill`)."""
-        return filling.fill(self._da, method, **options)
+    def fill(self, method: Any = "dineof", *, land: Any = None, **options: Any) -> xr.DataArray:
+        """Fill missing non-land pixels (see :func:`seainpaint.fill`; ``land``: a mask)."""
+        return filling.fill(self._da, method, land=land, **options)
 
 
 @xr.register_dataset_accessor("inpaint")
@@ -45,7 +45,11 @@ class InpaintDatasetAccessor:
 
     def _var(self, var: str | None) -> xr.DataArray:
         if var is None:
-            fields = [v for v in self._ds.data_vars if "time" in self._ds[v].dims]
+            fields = [
+                v
+                for v in self._ds.data_vars
+                if "time" in self._ds[v].dims and not field.is_land_variable(self._ds[v])
+            ]
             if len(fields) != 1:
                 raise FieldError(
                     f"name the variable to use: var= one of {list(self._ds.data_vars)}"
@@ -55,7 +59,7 @@ class InpaintDatasetAccessor:
             raise FieldError(
                 f"variable {var!r} not in the dataset; it has {list(self._ds.data_vars)}"
             )
-        return self._ds[var]
+        return field.land_from_dataset(self._ds, self._ds[var])
 
     def observed(self, var: str | None = None) -> xr.DataArray:
         """Observation mask of variable ``var``."""
@@ -72,10 +76,16 @@ class InpaintDatasetAccessor:
         da = self._var(var)
         return self._ds.assign({da.name: occlusion.occlude(da, process, seed=seed)})
 
-    def fill(self, method: Any = "dineof", var: str | None = None, **options: Any) -> xr.Dataset:
-        """Dataset with variable ``var`` filled (and its ``inpaint_flag``)."""
+    def fill(
+        self, method: Any = "dineof", var: str | None = None, *, land: Any = None, **options: Any
+    ) -> xr.Dataset:
+        """Dataset with variable ``var`` filled (and its ``inpaint_flag``).
+
+        The land mask is ``land`` when given, else a land/sea mask variable of the dataset
+        (see :func:`seainpaint.field.land_from_dataset`), else the never-observed pixels.
+        """
         da = self._var(var)
-        filled = filling.fill(da, method, **options)
+        filled = filling.fill(da, method, land=land, **options)
         flag = filled.coords[filling.FLAG_NAME]
         return self._ds.assign({da.name: filled.drop_vars(filling.FLAG_NAME)}).assign_coords(
             {filling.FLAG_NAME: flag}

@@ -22,7 +22,7 @@ import xarray as xr
 
 from . import metrics
 from .errors import FieldError, SeainpaintError
-from .field import canonical, field_dims, to_numpy_tyxc
+from .field import canonical, field_dims, has_land, land_mask, to_numpy_tyxc
 from .io.stores import open_field
 
 SMALL_NET_NOTE = (
@@ -176,8 +176,15 @@ def evaluate(
 
     # occluded = missing but not land, land taken over the whole record (not per sequence)
     t_all, _ = to_numpy_tyxc(truth_can)
-    occ = metrics.region_mask(truth_can, obs_can, region="occluded")
-    sea = metrics.region_mask(truth_can, obs_can, region="all")
+    observed = metrics.region_mask(truth_can, obs_can, region="observed")
+    land = _explicit_land(obs, _named(filled, names))
+    if land is None:  # land = never observed in obs
+        land = ~observed.any(axis=0)
+    occ = ~observed & ~land[None]
+    sea = np.broadcast_to(~land[None], observed.shape)
+    never = ~observed.any(axis=0) & ~land  # sea never observed (flag 3 in fill's output)
+    n_scored = sum(int(occ[sl].sum()) for sl in seqs)
+    n_never = sum(int(occ[sl][:, never].sum()) for sl in seqs)
     occluded = [100 * occ[sl].sum() / max(int(sea[sl].sum()), 1) for sl in seqs]
     rows: dict[str, dict[str, float]] = {}
     for name, da in fields.items():
@@ -215,8 +222,19 @@ def evaluate(
         "n_sequences": len(seqs),
         "units": str(truth.attrs.get("units", "")),
         "note": note or "",
+        "n_scored": n_scored,
+        "n_never_observed": n_never,
     }
     return df
+
+
+def _explicit_land(obs: xr.DataArray, fields: dict[str, xr.DataArray]) -> np.ndarray | None:
+    """``(Y, X)`` land from a ``land`` coordinate of obs or of a filled field, if any."""
+    for da in (obs, *fields.values()):
+        if has_land(da):
+            dims = field_dims(da)
+            return np.asarray(land_mask(da).transpose(dims.y, dims.x).values)
+    return None
 
 
 # ----------------------------------------------------------------------------- output
@@ -276,8 +294,14 @@ def _markdown(df: pd.DataFrame) -> str:
 
 def _caption(df: pd.DataFrame) -> str:
     attrs = df.attrs
+    scored = ""
+    if "n_scored" in attrs:
+        scored = (
+            f" ({attrs['n_scored']} pixels, of which {attrs.get('n_never_observed', 0)} sea "
+            "pixels never observed, flag 3)"
+        )
     text = (
-        f"MAE, RMSE and bias over occluded sea pixels: mean ± std over "
+        f"MAE, RMSE and bias over occluded sea pixels{scored}: mean ± std over "
         f"{attrs.get('n_sequences', '?')} sequences of {attrs.get('sequence_length', '?')} frames."
     )
     if attrs.get("note"):

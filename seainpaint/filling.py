@@ -1,24 +1,41 @@
 """One entry point for every filling method, enforcing the data model.
 
 Whatever fills the gaps — a baseline named by a string or a trained model — the result
-keeps every observed pixel bit-for-bit, keeps land NaN, keeps coordinates and attributes,
-and gets a ``history`` line. Enforcement uses xarray operations, so it stays lazy on
-dask-backed input.
+keeps every observed value bit-for-bit (per channel), keeps land NaN, has a finite value
+at every pixel it flags as filled (checked, not assumed), keeps coordinates and
+attributes, and gets a ``history`` line. Enforcement uses xarray/dask operations, so it
+stays lazy on dask-backed input: the checks then run when the result is computed.
 """
 
 from __future__ import annotations
 
+import inspect
+import warnings
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import xarray as xr
 
-from .errors import MethodError
-from .field import canonical, land_mask, observed_mask, validate_field
+from .errors import FieldError, MethodError, SeainpaintWarning
+from .field import (
+    FieldDims,
+    drop_infinite,
+    field_dims,
+    has_land,
+    land_mask,
+    never_observed,
+    observed_mask,
+    set_land,
+    sort_time,
+    validate_field,
+)
 from .occlusion import _append_history
 
-FLAG_OBSERVED, FLAG_FILLED, FLAG_LAND = 0, 1, 2
+FLAG_OBSERVED, FLAG_FILLED, FLAG_LAND, FLAG_FILLED_NEVER_OBSERVED = 0, 1, 2, 3
 FLAG_NAME = "inpaint_flag"
+FLAG_MEANINGS = "observed filled land filled_never_observed"
+COMPLETION = "biharmonic"
+_BAD_OUTPUT, _NOTHING_OBSERVED = 1, 2
 
 
 @runtime_checkable
@@ -41,71 +58,235 @@ def _baseline(name: str):
         ) from None
 
 
+def _check_options(func: Any, options: dict[str, Any], label: str) -> None:
+    """Refuse options the method does not take, listing the ones it does."""
+    try:
+        params = list(inspect.signature(func).parameters.values())[1:]  # after the field
+    except (TypeError, ValueError):  # no signature to read: let the method decide
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return
+    accepted = [
+        p.name
+        for p in params
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    ]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise MethodError(
+            f"method {label!r} has no option {', '.join(map(repr, unknown))}; its options are "
+            f"{', '.join(accepted) or '(none)'}"
+        )
+
+
 def flags(obs: xr.DataArray) -> xr.DataArray:
-    """Per-pixel flag: 0 = observed, 1 = filled, 2 = land (dims ``(time, y, x)``)."""
+    """Per-pixel flag, dims ``(time, y, x)``.
+
+    0 = observed (every channel), 1 = filled, 2 = land, 3 = filled, a sea pixel never
+    observed in the field given (possible only with an explicit land mask: without one,
+    never-observed pixels are land).
+    """
+    dims = field_dims(obs)
     observed = observed_mask(obs)
     land = land_mask(obs)
-    flag = xr.where(observed, FLAG_OBSERVED, FLAG_FILLED).astype(np.int8)
-    flag = flag.where(~land, FLAG_LAND).astype(np.int8)
+    never = never_observed(obs)
+    filled = xr.where(never, FLAG_FILLED_NEVER_OBSERVED, FLAG_FILLED)
+    flag = xr.where(observed, FLAG_OBSERVED, filled)
+    flag = xr.where(land, FLAG_LAND, flag).astype(np.int8)
+    flag = flag.transpose(*[d for d in obs.dims if d != dims.channel])
     flag.name = FLAG_NAME
     flag.attrs = {
         "long_name": "inpainting status flag",
-        "flag_values": np.array([FLAG_OBSERVED, FLAG_FILLED, FLAG_LAND], dtype=np.int8),
-        "flag_meanings": "observed filled land",
+        "flag_values": np.array(
+            [FLAG_OBSERVED, FLAG_FILLED, FLAG_LAND, FLAG_FILLED_NEVER_OBSERVED], dtype=np.int8
+        ),
+        "flag_meanings": FLAG_MEANINGS,
     }
     return flag
 
 
-def fill(obs: xr.DataArray, method: str | FieldFiller = "dineof", **options: Any) -> xr.DataArray:
+def _verify_block(
+    values: np.ndarray, status: np.ndarray, label: str, field: str, where: str = ""
+) -> np.ndarray:
+    """Raise if a block holds a non-finite filled value, or the field had no observation."""
+    if (status == _NOTHING_OBSERVED).any():
+        raise FieldError(f"field {field!r} has nothing observed: every value is NaN")
+    bad = int((status == _BAD_OUTPUT).sum())
+    if bad:
+        raise MethodError(
+            f"method {label!r} returned {bad} non-finite value(s) (NaN or inf) at pixels it "
+            f"fills{where} of field {field!r}; the fill is refused"
+        )
+    return values
+
+
+def _verify(out: xr.DataArray, flag: xr.DataArray, never: xr.DataArray, label: str,
+            field: str) -> xr.DataArray:
+    """Check that every value at a pixel flagged filled is finite (lazily on dask)."""
+    filled = (flag == FLAG_FILLED) | (flag == FLAG_FILLED_NEVER_OBSERVED)
+    status = (filled & ~np.isfinite(out)).astype(np.int8)
+    if out.chunks is None:
+        if bool(never.all()):
+            raise FieldError(f"field {field!r} has nothing observed: every value is NaN")
+        _verify_block(np.asarray(out.values), np.asarray(status.values), label, field)
+        return out
+    status = xr.where(never.all(), _NOTHING_OBSERVED, status).astype(np.int8)
+    status = status.transpose(*out.dims)
+    data = out.data.map_blocks(
+        _verify_block,
+        status.data.rechunk(out.data.chunks),
+        label=label,
+        field=field,
+        where=" in one dask chunk",
+        dtype=out.dtype,
+        meta=np.empty((0,) * out.ndim, dtype=out.dtype),
+    )
+    return out.copy(data=data)
+
+
+def _complete(
+    predicted: xr.DataArray, clean: xr.DataArray, dims: FieldDims, land: xr.DataArray
+) -> tuple[xr.DataArray, str]:
+    """Complete never-observed sea values the method left empty; history note."""
+    from .baselines._frames import complete_frames
+
+    finite = np.isfinite(clean)
+    target = ~finite.any(dims.time) & ~land  # per (y, x[, channel])
+    if clean.chunks is None:
+        holes = target & ~np.isfinite(predicted)
+        n = int(holes.any(dims.time).sum())
+        if not n:
+            return predicted, ""
+        note = f"; {n} never-observed sea value(s) completed by {COMPLETION} spatial fill"
+    else:
+        note = (
+            f"; never-observed sea pixels the method left empty (if any) completed by "
+            f"{COMPLETION} spatial fill"
+        )
+    return complete_frames(predicted, target), note
+
+
+def fill(
+    obs: xr.DataArray,
+    method: str | FieldFiller = "dineof",
+    *,
+    land: xr.DataArray | np.ndarray | None = None,
+    **options: Any,
+) -> xr.DataArray:
     """Fill the missing, non-land pixels of a field.
 
     Parameters
     ----------
     obs : xarray.DataArray
-        Observed field ``(time, y, x[, channel])`` with NaN where missing.
+        Observed field ``(time, y, x[, channel])`` with NaN where missing. Time must be
+        unique; unsorted time is sorted (with a :class:`~seainpaint.errors.SeainpaintWarning`)
+        and the result is in time order. **±inf are treated as missing** (filled, flag 1)
+        with a :class:`~seainpaint.errors.SeainpaintWarning` that counts them (on
+        dask-backed input each chunk warns when it is computed).
     method : str or model
         A baseline name (``"dineof"``, ``"climatology"``, ``"linear"``, ...) or a trained
         model (anything with a ``fill_field`` method, e.g. :class:`seainpaint.InpaintModel`).
+    land : xarray.DataArray or numpy.ndarray, optional
+        Explicit land mask, boolean, ``True`` = land: a DataArray over the field's two
+        spatial dims or a ``(Y, X)`` array (see :func:`seainpaint.field.set_land`). Default:
+        the field's ``land`` coordinate if it has one (e.g. from
+        :func:`seainpaint.open_field`), else the pixels never observed in the field. With an
+        explicit mask, sea pixels never observed in the field are filled (flag 3): by the
+        method when it can (spatial baselines, models), otherwise from the method's own
+        output around them by biharmonic inpainting, frame by frame (the history says so).
     **options
-        Passed to the method.
+        Passed to the method; an option the method does not take raises
+        :class:`~seainpaint.errors.MethodError` listing the ones it does.
 
     Returns
     -------
     xarray.DataArray
-        The filled field: observed pixels bit-for-bit unchanged, land NaN, same dims,
-        coordinates and attributes, ``history`` appended, and a non-index coordinate
-        ``inpaint_flag`` (0 observed, 1 filled, 2 land) that :func:`seainpaint.to_netcdf`
-        writes as a CF flag variable.
+        The filled field: every finite input value bit-for-bit unchanged (per channel),
+        land NaN, every other value finite, same dims, coordinates and attributes,
+        ``history`` appended, and a non-index coordinate ``inpaint_flag`` (0 observed,
+        1 filled, 2 land, 3 filled but never observed in the field) that
+        :func:`seainpaint.to_netcdf` writes as a CF flag variable.
+
+    Raises
+    ------
+    FieldError
+        The field breaks the data model (dims, dtype, duplicated time, nothing observed;
+        on dask input "nothing observed" is raised when the result is computed).
+    MaskError
+        A land mask of the wrong shape, dims or dtype.
+    MethodError
+        Unknown method or option, or the method returned a non-finite value at a pixel
+        it fills (on dask input: when the result is computed).
     """
-    dims = validate_field(obs)
     if isinstance(method, str):
-        filler = _baseline(method.lower())
-        predicted = filler(obs, **options)
         label = method.lower()
+        filler = _baseline(label)
+        _check_options(filler, options, label)
     elif isinstance(method, FieldFiller):
-        predicted = method.fill_field(obs, **options)
-        label = getattr(method, "label", type(method).__name__)
+        filler = method.fill_field
+        label = str(getattr(method, "label", type(method).__name__))
+        _check_options(filler, options, label)
     else:
         raise MethodError(
             f"method must be a baseline name or a trained model, got {type(method).__name__}"
         )
-    predicted = predicted.transpose(*obs.dims)
-    observed = observed_mask(obs)
-    land = land_mask(obs)
-    # observed pixels come straight from the input: bit-for-bit
-    out = xr.where(observed, obs, predicted, keep_attrs=False)
-    out = out.where(~land)
-    out = out.astype(obs.dtype)
+    if land is not None:
+        obs = set_land(obs, land)
+    obs = sort_time(obs)
+    dims = validate_field(obs)
+    clean = drop_infinite(obs)
+    # the method's own non-index coordinates (maybe dask-backed copies) are not used
+    predicted = filler(clean, **options).transpose(*obs.dims).reset_coords(drop=True)
+    land2d = land_mask(clean)
+    note = ""
+    if has_land(clean):
+        _warn_observed_land(clean, land2d)
+        predicted, note = _complete(predicted, clean, dims, land2d)
+    # every finite input value comes straight from the input: bit-for-bit, per channel
+    out = xr.where(np.isfinite(clean), clean, predicted, keep_attrs=False)
+    out = out.where(~land2d)
+    out = out.astype(obs.dtype).transpose(*obs.dims)
+    flag = flags(clean)
+    out = _verify(out, flag, never_observed(clean), label, str(obs.name))
     # arithmetic drops coordinate attributes: put the caller's coordinates back
     out = out.assign_coords({name: obs.coords[name] for name in obs.coords})
     out.attrs = dict(obs.attrs)
     out.name = obs.name
     opts = ", ".join(f"{k}={v!r}" for k, v in options.items())
     out.attrs["history"] = _append_history(
-        obs.attrs.get("history"), f"filled with {label}({opts})"
+        obs.attrs.get("history"), f"filled with {label}({opts}){note}"
     )
     # assign the bare variable: its own coords (without attributes) must not replace ours
-    out = out.assign_coords({FLAG_NAME: flags(obs).variable})
-    # keep the caller's coordinate order and dims
-    can, _ = canonical(out)
-    return can.transpose(*obs.dims) if dims else out
+    return out.assign_coords({FLAG_NAME: flag.variable})
+
+
+def _warn_observed_land(clean: xr.DataArray, land2d: xr.DataArray) -> None:
+    """Warn (in-memory fields) when the explicit land mask hides observed values."""
+    if clean.chunks is not None:
+        return
+    dims = field_dims(clean)
+    finite = np.isfinite(clean)
+    if dims.channel:
+        finite = finite.any(dims.channel)
+    n = int((finite & land2d).sum())
+    if n:
+        warnings.warn(
+            f"{n} observed value(s) of field {clean.name!r} lie on land according to the land "
+            "mask: they are set to NaN like all land (check that the mask is on the field's "
+            "grid and not flipped)",
+            SeainpaintWarning,
+            stacklevel=3,
+        )
+
+
+__all__ = [
+    "FLAG_FILLED",
+    "FLAG_FILLED_NEVER_OBSERVED",
+    "FLAG_LAND",
+    "FLAG_MEANINGS",
+    "FLAG_NAME",
+    "FLAG_OBSERVED",
+    "FieldFiller",
+    "fill",
+    "flags",
+]

@@ -83,8 +83,8 @@ def test_product_content(filled, tmp_path):
         assert var.attrs["units"] == "degree_Celsius"
         assert var.attrs["ancillary_variables"] == "inpaint_flag"
         flag = ds["inpaint_flag"]
-        assert flag.attrs["flag_meanings"] == "observed filled land"
-        assert list(flag.attrs["flag_values"]) == [0, 1, 2]
+        assert flag.attrs["flag_meanings"] == "observed filled land filled_never_observed"
+        assert list(flag.attrs["flag_values"]) == [0, 1, 2, 3]
         np.testing.assert_array_equal(flag.values, filled["inpaint_flag"].values)
         np.testing.assert_array_equal(var.values, filled.values)
         assert var.encoding["zlib"]

@@ -1,16 +1,61 @@
-"""Helpers for baselines that fill a field frame by frame (OpenCV, biharmonic)."""
+"""Frame-by-frame kernels on xarray: spatial baselines and the spatial completion of fills.
+
+Both wrap a numpy kernel on one 2-D frame with :func:`xarray.apply_ufunc`
+(``input_core_dims=[[y, x]]``, ``vectorize=True``, ``dask="parallelized"``), the way
+xESMF wraps its regridding kernel: numpy input is filled at once, dask input lazily chunk
+by chunk (each chunk holds whole frames).
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
 import xarray as xr
+from scipy import ndimage
 from tqdm.auto import tqdm
 
-from ..field import canonical, validate_field
+from ..field import FieldDims, canonical, field_dims, validate_field
 
 FrameFiller = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def _whole_frames(da: xr.DataArray, y: str, x: str) -> xr.DataArray:
+    """Dask input rechunked so that every chunk holds whole frames."""
+    if da.chunks is None:
+        return da
+    return da.chunk({y: -1, x: -1})
+
+
+def _temporal_mean(obs: xr.DataArray, dims: FieldDims) -> xr.DataArray:
+    """Each pixel's mean over time, never-observed pixels from their nearest neighbour."""
+    wide = obs.astype(np.float64)
+    if wide.chunks is not None:  # whole series per chunk: chunking-independent sums
+        wide = wide.chunk({d: (-1 if d == dims.time else "auto") for d in wide.dims})
+    mean = wide.mean(dims.time, skipna=True)
+    mean = _whole_frames(mean, dims.y, dims.x)
+    return xr.apply_ufunc(
+        nearest_fill,
+        mean,
+        input_core_dims=[[dims.y, dims.x]],
+        output_core_dims=[[dims.y, dims.x]],
+        vectorize=True,
+        dask="parallelized",
+        output_dtypes=[np.float64],
+    )
+
+
+def _fill_one_frame(
+    frame: np.ndarray, fallback: np.ndarray, fill_frame: FrameFiller
+) -> np.ndarray:
+    values = np.asarray(frame, dtype=np.float64)
+    missing = ~np.isfinite(values)
+    if not missing.any():
+        return frame
+    if missing.all():
+        return fallback.astype(frame.dtype)
+    return fill_frame(values, missing).astype(frame.dtype)
 
 
 def fill_frames(
@@ -20,38 +65,115 @@ def fill_frames(
 
     ``frame`` is a float64 ``(Y, X)`` array with NaN where missing and ``missing`` the
     boolean mask of its NaN; ``fill_frame`` returns the frame with every pixel predicted.
-    A frame with no observed pixel takes each pixel's temporal mean (and the field mean
-    where a pixel is never observed), since a purely spatial method has nothing to use.
+    A frame with no observed pixel takes each pixel's temporal mean (and the nearest
+    pixel's where a pixel is never observed), since a purely spatial method has nothing
+    to use. Lazy on dask input, with the same result whatever the chunks.
+
+    Parameters
+    ----------
+    obs : xarray.DataArray
+        Field ``(time, y, x[, channel])``; lazy on dask input (chunks are made to hold
+        whole frames).
+    fill_frame : callable
+        The numpy kernel on one frame.
+    desc : str
+        Label of the progress bar.
+    progress : bool
+        Show a progress bar over frames (in-memory input; on dask input use dask's own
+        progress reporting, e.g. ``dask.diagnostics.ProgressBar``).
 
     Returns
     -------
     xarray.DataArray
-        Prediction for every pixel, same dims and coords as ``obs``.
+        Prediction for every pixel, same dims, coords and dtype as ``obs``.
     """
-    validate_field(obs)
-    can, dims = canonical(obs)
-    values = np.asarray(can.values, dtype=np.float64)
-    if dims.channel is None:
-        values = values[..., None]
-    out = values.copy()
-    with np.errstate(invalid="ignore"):
-        finite = np.isfinite(values)
-        counts = finite.sum(axis=0)
-        pixel_mean = np.where(counts > 0, np.nansum(values, axis=0) / np.maximum(counts, 1), 0)
-    global_mean = float(np.nanmean(values)) if finite.any() else 0.0
-    pixel_mean = np.where(counts > 0, pixel_mean, global_mean)
-    n_time, _, _, n_chan = values.shape
-    for t in tqdm(range(n_time), desc=desc, disable=not progress, leave=False):
-        for c in range(n_chan):
-            frame = values[t, :, :, c]
-            missing = ~np.isfinite(frame)
-            if not missing.any():
-                continue
-            if missing.all():
-                out[t, :, :, c] = pixel_mean[:, :, c]
-                continue
-            out[t, :, :, c] = fill_frame(frame, missing)
-    if dims.channel is None:
-        out = out[..., 0]
-    result = can.copy(data=out.astype(can.dtype))
-    return result.transpose(*obs.dims)
+    dims = validate_field(obs)
+    can = _whole_frames(canonical(obs)[0], dims.y, dims.x)
+    fallback = _temporal_mean(obs, dims)
+    kernel = functools.partial(_fill_one_frame, fill_frame=fill_frame)
+    bar = None
+    if progress and can.chunks is None:
+        bar = tqdm(total=can.size // (can.sizes[dims.y] * can.sizes[dims.x]), desc=desc,
+                   leave=False)
+        kernel = _counted(kernel, bar)
+    out = xr.apply_ufunc(
+        kernel,
+        can,
+        fallback,
+        input_core_dims=[[dims.y, dims.x], [dims.y, dims.x]],
+        output_core_dims=[[dims.y, dims.x]],
+        vectorize=True,
+        dask="parallelized",
+        output_dtypes=[can.dtype],
+    )
+    if bar is not None:
+        bar.close()
+    return out.transpose(*obs.dims).assign_attrs(obs.attrs)
+
+
+def _counted(kernel: Callable[..., np.ndarray], bar: tqdm) -> Callable[..., np.ndarray]:
+    def counted(*args: np.ndarray) -> np.ndarray:
+        bar.update(1)
+        return kernel(*args)
+
+    return counted
+
+
+def nearest_fill(frame: np.ndarray) -> np.ndarray:
+    """The NaN of a 2-D frame replaced by the value of the nearest finite pixel."""
+    missing = ~np.isfinite(frame)
+    if not missing.any() or missing.all():
+        return frame
+    idx = ndimage.distance_transform_edt(missing, return_distances=False, return_indices=True)
+    return frame[tuple(idx)]
+
+
+def _complete_one_frame(frame: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Biharmonic fill of the non-finite ``target`` pixels of one frame."""
+    from skimage.restoration import inpaint_biharmonic
+
+    values = np.asarray(frame, dtype=np.float64)
+    holes = target & ~np.isfinite(values)
+    if not holes.any() or not np.isfinite(values).any():
+        return frame
+    # other non-finite pixels (land) take their nearest value so the biharmonic system
+    # sees a complete image; only the holes are solved for
+    solved = inpaint_biharmonic(nearest_fill(values), holes)
+    out = np.array(frame, copy=True)
+    out[holes] = solved[holes]
+    return out
+
+
+def complete_frames(predicted: xr.DataArray, target: xr.DataArray) -> xr.DataArray:
+    """Fill the non-finite values of a prediction at ``target`` pixels, frame by frame.
+
+    Used by :func:`seainpaint.fill` for sea pixels never observed in the field when the
+    method left them empty (climatology, linear in time, DINEOF): each frame's holes are
+    solved by biharmonic inpainting (:func:`skimage.restoration.inpaint_biharmonic`) from
+    the method's own output around them.
+
+    Parameters
+    ----------
+    predicted : xarray.DataArray
+        The method's prediction ``(time, y, x[, channel])``; lazy on dask input.
+    target : xarray.DataArray
+        Boolean, dims the spatial dims (and optionally ``channel``): pixels to complete.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``predicted`` with its non-finite target pixels filled, same dims and dtype.
+    """
+    dims = field_dims(predicted)
+    can = _whole_frames(canonical(predicted)[0], dims.y, dims.x)
+    out = xr.apply_ufunc(
+        _complete_one_frame,
+        can,
+        target.reset_coords(drop=True),
+        input_core_dims=[[dims.y, dims.x], [dims.y, dims.x]],
+        output_core_dims=[[dims.y, dims.x]],
+        vectorize=True,
+        dask="parallelized",
+        output_dtypes=[can.dtype],
+    )
+    return out.transpose(*predicted.dims).assign_attrs(predicted.attrs)

@@ -12,6 +12,13 @@ chosen number of modes. Land (never-observed) pixels are excluded from the matri
 The truncated SVD at each iteration is computed by subspace (block power) iteration warm
 started from the previous iteration's basis, so each iteration costs two matrix products
 with a thin matrix; this is what makes a 1440×64×64 series fill in seconds.
+
+This implementation has no temporal filter (no smoothing of the temporal EOFs, unlike
+the filtered DINEOF of Alvera-Azcárate et al. 2009): the rows are exchangeable, so the
+spacing of the time coordinate plays no role. Land comes from
+:func:`seainpaint.field.land_mask` (the field's explicit ``land`` coordinate when it has
+one); sea pixels never observed in the field cannot be reconstructed by EOFs and are left
+NaN (:func:`seainpaint.fill` completes them from spatial context).
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import numpy as np
 import xarray as xr
 from threadpoolctl import threadpool_limits
 
-from ..field import canonical, validate_field
+from ..field import canonical, land_mask, validate_field
 
 SMALL_MATRIX = 4_000_000  # entries below which DINEOF runs BLAS on one thread
 
@@ -240,7 +247,15 @@ def dineof(
     values = np.asarray(can.values)
     shape = values.shape
     flat = values.reshape(shape[0], -1).astype(np.float64)
-    sea = np.isfinite(flat).any(axis=0)
+    flat[np.isinf(flat)] = np.nan  # infinite values are missing
+    land = np.asarray(land_mask(can.copy(data=values)).values)  # values already in memory
+    if dims.channel is not None:
+        land = np.repeat(land[..., None], shape[-1], axis=-1)
+    sea = np.isfinite(flat).any(axis=0) & ~land.ravel()
+    out = np.full_like(flat, np.nan)
+    if not sea.any():  # everything is land: nothing to fill
+        result = can.copy(data=out.reshape(shape).astype(values.dtype))
+        return result.assign_attrs(dineof_modes=0).transpose(*obs.dims)
     with threadpool_limits(limits=threads, user_api="blas"):
         filled_sea, info = dineof_matrix(
             flat[:, sea],
@@ -253,7 +268,6 @@ def dineof(
             min_gain=min_gain,
             seed=seed,
         )
-    out = np.full_like(flat, np.nan)
     out[:, sea] = filled_sea
     result = can.copy(data=out.reshape(shape).astype(values.dtype))
     result.attrs = {**obs.attrs, "dineof_modes": int(info["modes"])}

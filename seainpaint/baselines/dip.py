@@ -163,7 +163,8 @@ def deep_image_prior(
             f"{noise_channels})"
         )
     can, dims = canonical(obs)
-    values = np.asarray(can.values, dtype=np.float64)
+    values = np.array(can.values, dtype=np.float64)
+    values[np.isinf(values)] = np.nan  # infinite values are missing
     if dims.channel is None:
         values = values[..., None]
     out = np.empty_like(values)

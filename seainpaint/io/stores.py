@@ -17,6 +17,7 @@ import xarray as xr
 from dask.array.core import getter as _dask_getter
 
 from ..errors import DataSourceError, FieldError
+from ..field import is_land_variable, land_from_dataset
 
 
 def _checked_getter(label: str, *args: Any, **kwargs: Any) -> Any:
@@ -82,6 +83,9 @@ def open_field(
     Returns
     -------
     xarray.DataArray
+        The field; a land/sea mask variable of the dataset (CF ``land_binary_mask`` /
+        ``sea_binary_mask``, or ``mask``/``lsm``/``land_mask``/``landmask``; see
+        :func:`seainpaint.field.land_from_dataset`) is attached as its ``land`` coordinate.
 
     Raises
     ------
@@ -113,6 +117,7 @@ def open_field(
             and ds[v].ndim >= 3
             and "flag_values" not in ds[v].attrs
             and "flag_meanings" not in ds[v].attrs
+            and not is_land_variable(ds[v])
         ]
         if not candidates and len(ds.data_vars) == 1:
             candidates = [str(next(iter(ds.data_vars)))]  # let the field checks say what is wrong
@@ -126,4 +131,4 @@ def open_field(
         raise FieldError(
             f"{label} has no variable {variable!r}; it has {sorted(map(str, ds.data_vars))}"
         )
-    return ds[variable]
+    return land_from_dataset(ds, ds[variable])
