@@ -8,6 +8,7 @@ is imported inside the commands, so ``seainpaint --help`` answers at once.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,12 @@ def fill(
         help="With --model: fill even if the variable name, units or standard name differ "
         "from the training data.",
     ),
+    no_uncertainty: bool = typer.Option(
+        False,
+        "--no-uncertainty",
+        help="With --model: do not write the standard error of the filled pixels (written by "
+        "default when the model predicts one).",
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it exists."),
 ) -> None:
     """Fill the gaps of INPUT and write a CF-compliant NetCDF product."""
@@ -158,6 +165,8 @@ def fill(
         filler: Any = InpaintModel.load(model)
         if no_check:
             options["check"] = False
+        if filler.has_uncertainty and not no_uncertainty:
+            options["uncertainty"] = True
     else:
         filler = method
         obs = obs.load()
@@ -280,6 +289,11 @@ def train(
     process: str | None = typer.Option(None, help="Occlusion process as JSON."),
     lwp: Path | None = typer.Option(None, help="LWP store (from fetch-lwp) for a Cloud process."),
     threshold: float | None = typer.Option(None, help="Cloud LWP threshold (g m-2)."),
+    loss: str = typer.Option(
+        "self-supervised",
+        help="self-supervised (default), hybrid (plus the paper's adversarial game) or paper "
+        "(the paper's adversarial loss and settings).",
+    ),
     recon_weight: float | None = typer.Option(
         None, help="Weight of the self-supervised reconstruction term."
     ),
@@ -289,6 +303,7 @@ def train(
     base: int | None = typer.Option(None, help="Generator base channels."),
     seed: int = typer.Option(0, help="Seed of the initialisation and of the draws."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    threads: int | None = typer.Option(None, help="CPU threads (default: every core)."),
     checkpoint_dir: Path | None = typer.Option(
         None, help="Checkpoints (default: OUTPUT.checkpoints next to OUTPUT)."
     ),
@@ -299,8 +314,6 @@ def train(
 
     Options left out take the defaults of seainpaint.train.
     """
-    from .training import run_train_command
-
     tuning = {
         "arch": arch,
         "variant": variant,
@@ -310,7 +323,7 @@ def train(
         "batch_size": batch_size,
         "base": base,
     }
-    run_train_command(
+    _train_command(
         store,
         output,
         variable=variable,
@@ -322,12 +335,71 @@ def train(
         threshold=threshold,
         seed=seed,
         device=device,
+        threads=threads,
+        loss=loss,
         checkpoint_dir=checkpoint_dir,
         resume=resume,
         overwrite=overwrite,
         echo=typer.echo,
         **{k: v for k, v in tuning.items() if v is not None},
     )
+
+
+
+def _train_command(
+    store: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    variable: str | None = None,
+    process: str | None = None,
+    lwp: str | os.PathLike[str] | None = None,
+    threshold: float | None = None,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    echo: Any = print,
+    **options: Any,
+) -> Path:
+    """What ``seainpaint train STORE -o MODEL`` does: train, then save the model.
+
+    The occlusion process is ``process`` (JSON), or ``Cloud(lwp, threshold)``, or the one
+    recorded in the store's ``seainpaint_occlusion`` attribute. Checkpoints go to
+    ``checkpoint_dir`` (default ``OUTPUT.checkpoints`` next to ``OUTPUT``).
+    """
+    import json
+
+    from .errors import OutputExistsError, TrainingError
+    from .occlusion import Cloud, OcclusionProcess, process_from_json
+    from .training import train
+
+    out = Path(output)
+    if out.exists() and not (overwrite or resume):
+        raise OutputExistsError(f"model directory {str(out)!r} exists; pass --overwrite")
+    if process is not None and lwp is not None:
+        raise TrainingError("give either --process or --lwp/--threshold, not both")
+    proc: OcclusionProcess | None = None
+    if process is not None:
+        try:
+            proc = process_from_json(process)
+        except json.JSONDecodeError as err:
+            raise TrainingError(f"--process is not valid JSON: {err}") from None
+    elif lwp is not None:
+        if threshold is None:
+            raise TrainingError("--lwp needs --threshold (g m-2)")
+        proc = Cloud(lwp, threshold=threshold)
+    elif threshold is not None:
+        raise TrainingError("--threshold needs --lwp")
+    ckpt = Path(checkpoint_dir) if checkpoint_dir else out.parent / f"{out.name}.checkpoints"
+    model = train(
+        store, variable=variable, process=proc, checkpoint_dir=ckpt, resume=resume, **options
+    )
+    model.save(out, overwrite=True)
+    info = model.config["training"]
+    echo(
+        f"wrote {out}: {info['steps']} steps ({info['stopped_by']}), best validation MAE "
+        f"{info['best_val_mae']} at step {info['best_step']}; checkpoints in {ckpt}"
+    )
+    return out
 
 
 # ---------------------------------------------------------------- evaluation commands (issue 5)

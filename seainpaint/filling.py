@@ -33,9 +33,11 @@ from .occlusion import _append_history
 
 FLAG_OBSERVED, FLAG_FILLED, FLAG_LAND, FLAG_FILLED_NEVER_OBSERVED = 0, 1, 2, 3
 FLAG_NAME = "inpaint_flag"
+SE_SUFFIX = "_standard_error"  # the coordinate holding a model's standard error
 FLAG_MEANINGS = "observed filled land filled_never_observed"
 COMPLETION = "biharmonic"
 _BAD_OUTPUT, _NOTHING_OBSERVED = 1, 2
+_PACKING_KEYS = ("dtype", "scale_factor", "add_offset", "_FillValue", "missing_value")
 
 
 @runtime_checkable
@@ -171,6 +173,7 @@ def fill(
     method: str | FieldFiller = "dineof",
     *,
     land: xr.DataArray | np.ndarray | None = None,
+    uncertainty: bool = False,
     **options: Any,
 ) -> xr.DataArray:
     """Fill the missing, non-land pixels of a field.
@@ -194,6 +197,14 @@ def fill(
         explicit mask, sea pixels never observed in the field are filled (flag 3): by the
         method when it can (spatial baselines, models), otherwise from the method's own
         output around them by biharmonic inpainting, frame by frame (the history says so).
+        A trained model filling a field on its training grid uses the training land mask
+        (so a short field's persistent clouds are filled, not taken for land).
+    uncertainty : bool
+        Also return the standard error of every filled pixel (trained models with an
+        uncertainty head, the default of :func:`seainpaint.train`), as the coordinate
+        ``<name>_standard_error`` (NaN where observed or land), which
+        :func:`seainpaint.to_netcdf` writes as a variable linked through
+        ``ancillary_variables``.
     **options
         Passed to the method; an option the method does not take raises
         :class:`~seainpaint.errors.MethodError` listing the ones it does.
@@ -230,13 +241,28 @@ def fill(
         raise MethodError(
             f"method must be a baseline name or a trained model, got {type(method).__name__}"
         )
+    if uncertainty:
+        if not callable(getattr(method, "fill_field", None)) or not getattr(
+            method, "has_uncertainty", False
+        ):
+            raise MethodError(
+                f"uncertainty=True needs a trained model with an uncertainty head; {label!r} "
+                "gives no standard error"
+            )
+        options = {**options, "uncertainty": True}
+    if land is None and not has_land(obs) and hasattr(method, "land_mask"):
+        land = method.land_mask(obs)  # a model on its training grid: the training land
     if land is not None:
         obs = set_land(obs, land)
     obs = sort_time(obs)
     dims = validate_field(obs)
     clean = drop_infinite(obs)
     # the method's own non-index coordinates (maybe dask-backed copies) are not used
-    predicted = filler(clean, **options).transpose(*obs.dims).reset_coords(drop=True)
+    result = filler(clean, **options)
+    sigma = None
+    if isinstance(result, xr.Dataset):
+        result, sigma = result["prediction"], result["standard_error"]
+    predicted = result.transpose(*obs.dims).reset_coords(drop=True)
     land2d = land_mask(clean)
     note = ""
     if has_land(clean):
@@ -252,12 +278,32 @@ def fill(
     out = out.assign_coords({name: obs.coords[name] for name in obs.coords})
     out.attrs = dict(obs.attrs)
     out.name = obs.name
+    # keep the input's packing (int16 + scale_factor...) for to_netcdf to reuse
+    out.encoding = {k: v for k, v in obs.encoding.items() if k in _PACKING_KEYS}
     opts = ", ".join(f"{k}={v!r}" for k, v in options.items())
     out.attrs["history"] = _append_history(
         obs.attrs.get("history"), f"filled with {label}({opts}){note}"
     )
     # assign the bare variable: its own coords (without attributes) must not replace ours
-    return out.assign_coords({FLAG_NAME: flag.variable})
+    out = out.assign_coords({FLAG_NAME: flag.variable})
+    if sigma is not None:
+        out = out.assign_coords({f"{obs.name}{SE_SUFFIX}": _standard_error(sigma, out, flag)})
+    return out
+
+
+def _standard_error(sigma: xr.DataArray, out: xr.DataArray, flag: xr.DataArray) -> xr.Variable:
+    """The model's standard error where it filled (flags 1 and 3), NaN elsewhere."""
+    filled = (flag == FLAG_FILLED) | (flag == FLAG_FILLED_NEVER_OBSERVED)
+    se = sigma.transpose(*out.dims).reset_coords(drop=True).where(filled)
+    se = se.astype(out.dtype)
+    se.attrs = {
+        "long_name": f"standard error of the filled {out.name or 'field'}",
+        "comment": "predicted by the model's uncertainty head, calibrated on re-hidden "
+        "observations; NaN where observed or land",
+    }
+    if "units" in out.attrs:
+        se.attrs["units"] = out.attrs["units"]
+    return se.variable
 
 
 def _warn_observed_land(clean: xr.DataArray, land2d: xr.DataArray) -> None:

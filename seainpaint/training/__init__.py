@@ -6,7 +6,7 @@ EMA, checkpoints), ``api`` the public :func:`train`.
 
 from __future__ import annotations
 
-from .api import LOSSES, resolve_process, run_train_command, train
+from .api import LOSSES, resolve_process, train
 from .loop import CHECKPOINT_FILE, TrainConfig, TrainingError
 
 __all__ = [
@@ -15,6 +15,5 @@ __all__ = [
     "TrainConfig",
     "TrainingError",
     "resolve_process",
-    "run_train_command",
     "train",
 ]
