@@ -79,10 +79,10 @@ def test_resume_continues_from_checkpoint(tmp_path):
     info = resumed.config["training"]
     assert info["steps"] == 4
     assert [h["step"] for h in info["history"]] == [0, 2, 4]
-    state = torch.load(tmp_path / "b" / CHECKPOINT_FILE, weights_only=False)
+    state = torch.load(tmp_path / "b" / CHECKPOINT_FILE, weights_only=True)
     assert state["step"] == 4
     # same random state and weights: the resumed run is the straight run
-    a = torch.load(tmp_path / "a" / CHECKPOINT_FILE, weights_only=False)["G"]
+    a = torch.load(tmp_path / "a" / CHECKPOINT_FILE, weights_only=True)["G"]
     for key, value in state["G"].items():
         torch.testing.assert_close(value, a[key], rtol=1e-4, atol=1e-5)
     # a checkpoint made with other options is refused
@@ -154,13 +154,21 @@ def test_zarr_store_process_from_attrs_and_cli(tmp_path):
     assert np.isfinite(values[:, ~land]).all() and np.isnan(values[:, land]).all()
 
 
-def test_cloud_from_memory_needs_process():
+def test_without_a_usable_process_the_fields_own_clouds_are_used():
     lwp = xr.DataArray(
         np.random.default_rng(0).gamma(2.0, 40.0, (6, 16, 16)), dims=("time", "y", "x")
     )
     obs = seainpaint.occlude(_field(n_time=8), seainpaint.Cloud(lwp, threshold=70), seed=0)
-    with pytest.raises(SeainpaintError, match="process="):
-        seainpaint.train(obs, steps=1, **TINY)
+    # a Cloud built on an in-memory LWP cannot be rebuilt from the attribute: own clouds
+    with pytest.warns(seainpaint.SeainpaintWarning, match="own clouds"):
+        model = seainpaint.train(obs, steps=1, **TINY)
+    assert model.config["process"]["name"] == "FieldClouds"
+    assert 0 < model.config["process"]["cover"] < 1
+    # no process recorded at all (real data): own clouds, silently
+    real = obs.copy()
+    del real.attrs["seainpaint_occlusion"]
+    assert seainpaint.train(real, steps=1, **TINY).config["process"]["name"] == "FieldClouds"
+    # a field without gaps has no clouds to learn from
     plain = _field(n_time=8)
     with pytest.raises(SeainpaintError, match="process="):
         seainpaint.train(plain, steps=1, **TINY)
@@ -200,3 +208,32 @@ def test_bad_options_are_refused():
         seainpaint.train(obs, resume=True, steps=1, **TINY)
     with pytest.raises(SeainpaintError, match="steps"):
         seainpaint.train(obs, steps=0, **TINY)
+
+
+class _Payload:
+    """Pickles to a call of os.system: what a crafted checkpoint would carry."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_crafted_or_corrupt_checkpoint_is_refused_without_running_code(tmp_path):
+    obs = seainpaint.occlude(_field(), seainpaint.RemovePixel(0.3), seed=1)
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    marker = tmp_path / "pwned"
+    torch.save({"step": 1, "G": _Payload(marker)}, ckpt / CHECKPOINT_FILE)
+    with pytest.raises(seainpaint.TrainingError, match="checkpoint"):
+        seainpaint.train(obs, steps=2, checkpoint_dir=ckpt, resume=True, **TINY)
+    assert not marker.exists()
+    # truncated: a clear error naming the file
+    seainpaint.train(obs, steps=1, checkpoint_dir=tmp_path / "ok", **TINY)
+    data = (tmp_path / "ok" / CHECKPOINT_FILE).read_bytes()
+    (tmp_path / "ok" / CHECKPOINT_FILE).write_bytes(data[: len(data) // 3])
+    with pytest.raises(seainpaint.TrainingError, match=CHECKPOINT_FILE):
+        seainpaint.train(obs, steps=2, checkpoint_dir=tmp_path / "ok", resume=True, **TINY)

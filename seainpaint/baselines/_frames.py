@@ -166,10 +166,13 @@ def complete_frames(predicted: xr.DataArray, target: xr.DataArray) -> xr.DataArr
     """
     dims = field_dims(predicted)
     can = _whole_frames(canonical(predicted)[0], dims.y, dims.x)
+    target = target.reset_coords(drop=True)
+    if target.chunks is not None:
+        target = target.chunk({dims.y: -1, dims.x: -1})
     out = xr.apply_ufunc(
         _complete_one_frame,
         can,
-        target.reset_coords(drop=True),
+        target,
         input_core_dims=[[dims.y, dims.x], [dims.y, dims.x]],
         output_core_dims=[[dims.y, dims.x]],
         vectorize=True,

@@ -8,13 +8,14 @@ import json
 import math
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from ..errors import FieldError, SeainpaintError
+from ..errors import FieldError, SeainpaintError, SeainpaintWarning
 from ..field import canonical, field_dims
 from ..io.stores import open_field
 from ..occlusion import FieldClouds, OcclusionProcess
@@ -69,10 +70,13 @@ def resolve_process(
     try:
         return OcclusionProcess.from_config(process)
     except SeainpaintError as err:
-        raise TrainingError(
-            f"cannot rebuild the occlusion process recorded in {obs.name!r}: {err}; pass "
-            "process= (or nothing: training then uses the field's own clouds)"
-        ) from None
+        warnings.warn(
+            f"cannot rebuild the occlusion process recorded in {obs.name!r} ({err}); training "
+            "on the field's own clouds instead (pass process= to use that process)",
+            SeainpaintWarning,
+            stacklevel=3,
+        )
+        return FieldClouds(obs)
 
 
 def _options(loss: str, options: dict[str, Any]) -> TrainConfig:
@@ -241,6 +245,11 @@ def train(
 
     gen_config = generator_config(gen_config)
     proc = resolve_process(process, da)
+    if isinstance(proc, FieldClouds) and proc.cover == 0:
+        raise TrainingError(
+            f"field {da.name!r} has no missing sea pixel: there are no clouds of its own to "
+            "learn from; pass process= (e.g. seainpaint.Cloud(lwp, threshold=70))"
+        )
     dev = select_device(device, threads)
 
     can, _ = canonical(da)
