@@ -304,27 +304,34 @@ def _touching(starts: list[int], lengths: list[int], weights: list[np.ndarray],
     return out
 
 
-def _network_inputs(values: np.ndarray, hours: np.ndarray | None, fill_value: float,
-                    predict: Any, dev: torch.device) -> tuple[np.ndarray, np.ndarray,
-                                                              tuple[np.ndarray, ...] | None]:
-    """``y`` ``(C, T, H, W)``, ``m`` ``(T, H, W)`` and, when the predictor wants it, the
-    temporal context of every pixel (prior ``(C, T, H, W)``, gaps ``(2, T, H, W)``)."""
-    observed = np.isfinite(values).all(axis=-1)
-    y_all = np.where(observed[..., None], values, np.float32(fill_value)).astype(np.float32)
-    y_all = np.ascontiguousarray(np.moveaxis(y_all, -1, 0))
-    m_all = observed.astype(np.float32)
+def _window_inputs(values: np.ndarray, hours: np.ndarray | None, fill_value: float,
+                   predict: Any, t_sl: slice, y_sl: slice, x_sl: slice,
+                   ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """Network inputs of one window/tile: ``y`` ``(C, t, h, w)``, ``m`` ``(t, h, w)`` and,
+    when the predictor wants it, the temporal context ``(prior, gaps)`` computed from the
+    frames within ``reach`` of the window (so it is the same as on the whole field)."""
     reach = getattr(predict, "reach", None)
+    lead = 0
+    lo, hi = t_sl.start, t_sl.stop
+    if reach is not None:
+        lo, hi = max(0, lo - reach), min(values.shape[0], hi + reach)
+        lead = t_sl.start - lo
+    block = values[lo:hi, y_sl, x_sl]
+    observed = np.isfinite(block).all(axis=-1)
+    y = np.where(observed[..., None], block, np.float32(fill_value)).astype(np.float32)
+    y = np.ascontiguousarray(np.moveaxis(y, -1, 0))
+    m = observed.astype(np.float32)
+    keep = slice(lead, lead + t_sl.stop - t_sl.start)
     if reach is None:
-        return y_all, m_all, None
+        return y, m, None
     from .nn.context import temporal_context
 
-    y_t = torch.from_numpy(y_all)[None]
-    m_t = torch.from_numpy(m_all)[None, None]
-    h_t = torch.from_numpy(np.asarray(hours, np.float64)) if hours is not None else None
-    prior, gaps = temporal_context(y_t, m_t, h_t, reach=reach or None,
-                                   step=getattr(predict, "step", 1.0),
+    h = None if hours is None else torch.from_numpy(np.asarray(hours[lo:hi], np.float64))
+    prior, gaps = temporal_context(torch.from_numpy(y)[None], torch.from_numpy(m)[None, None],
+                                   h, reach=reach or None, step=getattr(predict, "step", 1.0),
                                    causal=getattr(predict, "causal", False))
-    return y_all, m_all, (prior[0].numpy(), gaps[0].numpy())
+    return (y[:, keep], m[keep],
+            (prior[0, :, keep].numpy(), gaps[0, :, keep].numpy()))
 
 
 def _predict_region(predict: PredictFn, values: np.ndarray, plan: FillPlan, *,
@@ -335,15 +342,15 @@ def _predict_region(predict: PredictFn, values: np.ndarray, plan: FillPlan, *,
     """Predict the ``interior`` of a region of the field that starts at global ``origin``.
 
     Runs every window and tile of ``plan`` that touches the interior (they must lie
-    inside the region) and blends them with the plan's global weights. Returns
-    ``(T, H, W, C)`` (or ``2C`` with the scale) for the whole region, zero outside the
-    interior.
+    inside the region) and blends them with the plan's global weights. Each window's
+    inputs (and temporal context) are built when it runs, so memory holds the region, the
+    result and one batch. Returns ``(T, H, W, C)`` (or ``2C`` with the scale) for the whole
+    region, zero outside the interior.
     """
     dev = select_device(device, threads)
     n_t, n_y, n_x, n_c = values.shape
-    y_all, m_all, context = _network_inputs(values, hours, fill_value, predict, dev)
     n_out = 2 * n_c if uncertainty else n_c
-    out = np.zeros((n_out, n_t, n_y, n_x), dtype=np.float64)
+    out = np.zeros((n_out, n_t, n_y, n_x), dtype=np.float32)
     chosen = []
     for axis, sl in enumerate(interior):
         starts, lengths, weights, _ = plan.axes[axis]
@@ -378,16 +385,17 @@ def _predict_region(predict: PredictFn, values: np.ndarray, plan: FillPlan, *,
             sl = [(slice(t_starts[a] - ot, t_starts[a] - ot + t_lens[a]),
                    slice(y_starts[b] - oy, y_starts[b] - oy + y_lens[b]),
                    slice(x_starts[c] - ox, x_starts[c] - ox + x_lens[c])) for a, b, c in batch]
-            yb = torch.from_numpy(np.stack([y_all[(slice(None),) + s] for s in sl])).to(dev)
-            mb = torch.from_numpy(np.stack([m_all[s] for s in sl]))[:, None].to(dev)
-            if context is not None or uncertainty:
-                ctx = None
-                if context is not None:
-                    ctx = tuple(torch.from_numpy(np.stack([part[(slice(None),) + s]
-                                                           for s in sl])).to(dev)
-                                for part in context)
-                res = predict(yb, mb, ctx, return_scale=uncertainty) if uncertainty else \
-                    predict(yb, mb, ctx)
+            items = [_window_inputs(values, hours, fill_value, predict, *s) for s in sl]
+            yb = torch.from_numpy(np.stack([it[0] for it in items])).to(dev)
+            mb = torch.from_numpy(np.stack([it[1] for it in items]))[:, None].to(dev)
+            ctx = None
+            if items[0][2] is not None:
+                ctx = tuple(torch.from_numpy(np.stack([it[2][k] for it in items])).to(dev)
+                            for k in range(2))
+            if uncertainty:
+                res = predict(yb, mb, ctx, return_scale=True)
+            elif ctx is not None:
+                res = predict(yb, mb, ctx)
             else:
                 res = predict(yb, mb)
             phi = res[0] if uncertainty else res
@@ -400,14 +408,16 @@ def _predict_region(predict: PredictFn, values: np.ndarray, plan: FillPlan, *,
                 parts.append(torch.exp(res[1].detach().float()).cpu().numpy())
             pred = np.concatenate(parts, axis=1)
             for k, (a, b, c) in enumerate(batch):
-                w = t_w[a][:, None, None] * y_w[b][None, :, None] * x_w[c][None, None, :]
+                w = (t_w[a][:, None, None] * y_w[b][None, :, None]
+                     * x_w[c][None, None, :]).astype(np.float32)
                 out[(slice(None),) + sl[k]] += pred[k] * w
-    norm = (t_tot[ot:ot + n_t][:, None, None] * y_tot[oy:oy + n_y][None, :, None]
-            * x_tot[ox:ox + n_x][None, None, :])
-    mask = np.zeros((n_t, n_y, n_x), dtype=bool)
-    mask[interior] = True
-    out = np.where(mask, out / np.where(mask, norm, 1.0), 0.0)
-    return np.ascontiguousarray(np.moveaxis(out, 0, -1), dtype=np.float32)
+    it, iy, ix = interior
+    norm = (t_tot[ot + it.start:ot + it.stop][:, None, None]
+            * y_tot[oy + iy.start:oy + iy.stop][None, :, None]
+            * x_tot[ox + ix.start:ox + ix.stop][None, None, :]).astype(np.float32)
+    result = np.zeros((n_t, n_y, n_x, n_out), dtype=np.float32)
+    result[interior] = np.moveaxis(out[(slice(None),) + tuple(interior)] / norm, 0, -1)
+    return result
 
 
 def predict_array(
@@ -655,9 +665,17 @@ def _lazy(block_fn: Callable[..., np.ndarray], data: Any, hours: np.ndarray, pla
     chunks = list(data.chunks)
     depth = list(plan.depth)
     for axis in (1, 2):
-        if plan.tile is None or len(plan.axes[axis][0]) == 1:
+        starts = plan.axes[axis][0]
+        if plan.tile is None or len(starts) == 1:
             chunks[axis] = (data.shape[axis],)  # whole frames: one chunk across
             depth[axis] = 0
+        else:
+            # chunks aligned on the tile grid and at least 4 tiles wide: a chunk then runs
+            # about one tile more than its share, and reads its margins once
+            step = starts[1] - starts[0]
+            size = max(4 * step, max(chunks[axis]) // step * step)
+            n = data.shape[axis]
+            chunks[axis] = tuple(min(size, n - i) for i in range(0, n, size))
     for axis in range(3):
         if len(chunks[axis]) == 1:
             depth[axis] = 0  # one chunk along this axis: nothing to share
