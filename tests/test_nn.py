@@ -297,12 +297,14 @@ def test_temporal_context_interpolates_each_pixel_in_time():
     y = torch.from_numpy(rng.normal(size=(2, 2, t_len, 3, 4)).astype(np.float32))
     m = torch.from_numpy((rng.random((2, 1, t_len, 3, 4)) > 0.5).astype(np.float32))
     m[0, 0, :, 0, 0] = 0.0  # a pixel never observed
-    prior, gaps = temporal_context(y, m)
+    prior, features = temporal_context(y, m)
+    gaps, residual = features[:, :2], features[:, 2:]
     causal, _ = temporal_context(y, m, causal=True)
     obs = m.expand_as(y).bool()
     assert torch.equal(prior[obs], y[obs]) and torch.equal(causal[obs], y[obs])
     assert torch.all(prior[0, :, :, 0, 0] == 0)
-    assert torch.all(gaps[:, :][m.expand_as(gaps).bool()] == 0)  # observed: no gap
+    assert torch.all(gaps[m.expand_as(gaps).bool()] == 0)  # observed: no gap
+    assert torch.all(residual[~obs] == 0)
     # compare with numpy's interpolation, pixel by pixel
     for b, c, i, j in [(0, 1, 1, 2), (1, 0, 2, 3), (1, 1, 0, 0)]:
         seen = np.flatnonzero(m[b, 0, :, i, j].numpy())
@@ -316,6 +318,14 @@ def test_temporal_context_interpolates_each_pixel_in_time():
         gap_prev = [np.log1p(t - seen[seen <= t].max()) if (seen <= t).any()
                     else np.log1p(t_len) for t in range(t_len)]
         np.testing.assert_allclose(gaps[b, 0, :, i, j].numpy(), gap_prev, rtol=1e-5)
+        # leave-one-out residual: the observation minus the interpolation of the others
+        for t in seen:
+            others = seen[seen != t]
+            if others.size == 0:
+                continue
+            loo = np.interp(t, others, y[b, c, others, i, j].numpy())
+            assert float(residual[b, c, t, i, j]) == pytest.approx(
+                float(y[b, c, t, i, j]) - loo, abs=1e-5)
 
 
 def test_temporal_context_uses_the_time_stamps_and_its_reach():
@@ -327,16 +337,17 @@ def test_temporal_context_uses_the_time_stamps_and_its_reach():
     y = hours.to(torch.float32).view(1, 1, 6, 1, 1).clone()
     m = torch.ones(1, 1, 6, 1, 1)
     m[0, 0, 3] = 0
-    prior, gaps = temporal_context(y, m, hours)
+    prior, features = temporal_context(y, m, hours)
     assert float(prior[0, 0, 3]) == pytest.approx(20.0, abs=1e-5)
-    assert float(gaps[0, 0, 3]) == pytest.approx(np.log1p(18.0))
+    assert float(features[0, 0, 3]) == pytest.approx(np.log1p(18.0))
+    assert float(features[0, 2, 4]) == pytest.approx(0.0, abs=1e-5)  # 22 lies on the line
     # observations further than ``reach`` frames are not used
     m = torch.zeros(1, 1, 10, 1, 1)
     m[0, 0, 0] = 1
     y = torch.full((1, 1, 10, 1, 1), 5.0)
-    prior, gaps = temporal_context(y, m, reach=3)
+    prior, features = temporal_context(y, m, reach=3)
     assert prior[0, 0, :4].eq(5.0).all() and prior[0, 0, 4:].eq(0.0).all()
-    assert float(gaps[0, 1, 9]) == pytest.approx(np.log1p(3))
+    assert float(features[0, 1, 9]) == pytest.approx(np.log1p(3))
 
 
 def test_prior_defaults_follow_the_variant():

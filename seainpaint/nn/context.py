@@ -8,7 +8,12 @@ frame where the pixel is observed, at most ``reach`` frames away, and returns
   only one lies within reach, and 0 (the normalised mean) where none does;
 - two *gap* channels: how far the previous and the next observation are, as
   ``log1p(distance / step)`` with the distance in the time units of ``times`` and
-  ``step`` the nominal time step (``log1p(reach)`` where there is none within reach).
+  ``step`` the nominal time step (``log1p(reach)`` where there is none within reach);
+- a *residual* channel per field channel: at observed pixels, how far the observation is
+  from the interpolation of that pixel's *other* observations (leave-one-out), 0
+  elsewhere. It shows where and by how much interpolation in time is wrong right now
+  (a diurnal peak, a front passing by), which the network carries over to the hidden
+  pixels nearby.
 
 Both the training windows and the fill compute it with the same ``reach``, on enough
 surrounding frames that a frame's context never depends on where a window, a tile or a
@@ -24,7 +29,12 @@ import math
 
 import torch
 
-CONTEXT_CHANNELS = 2  # gap to the previous and to the next observation
+GAP_CHANNELS = 2  # gap to the previous and to the next observation
+
+
+def context_channels(channels: int) -> int:
+    """Number of feature channels :func:`temporal_context` returns besides the prior."""
+    return GAP_CHANNELS + channels
 
 
 def _previous_observed(obs: torch.Tensor) -> torch.Tensor:
@@ -32,6 +42,42 @@ def _previous_observed(obs: torch.Tensor) -> torch.Tensor:
     t_len = obs.shape[2]
     t = torch.arange(t_len, device=obs.device).view(1, 1, t_len, 1, 1)
     return torch.where(obs, t, torch.full_like(t, -1)).cummax(2).values
+
+
+def _shift(index: torch.Tensor, by: int, fill: int) -> torch.Tensor:
+    """``index`` moved ``by`` frames along time (1: each frame sees its predecessor's)."""
+    pad = torch.full_like(index[:, :, :1], fill)
+    if by > 0:
+        return torch.cat([pad, index[:, :, :-1]], 2)
+    return torch.cat([index[:, :, 1:], pad], 2)
+
+
+def _interpolate(y: torch.Tensor, tt: torch.Tensor, idx: torch.Tensor, prev_i: torch.Tensor,
+                 next_i: torch.Tensor, limit: int) -> tuple[torch.Tensor, ...]:
+    """Linear interpolation at every frame between frames ``prev_i`` and ``next_i``.
+
+    Returns the blend (the one valid side where only one is, 0 where none), whether
+    each side is valid (within ``limit`` frames), and the time distances to both sides.
+    """
+    t_len = y.shape[2]
+    has_prev = (prev_i >= 0) & (idx - prev_i <= limit)
+    has_next = (next_i >= 0) & (next_i < t_len) & (next_i - idx <= limit)
+    prev_c = prev_i.clamp(0, t_len - 1)
+    next_c = next_i.clamp(0, t_len - 1)
+    full = tt.expand(*prev_c.shape[:2], -1, *prev_c.shape[3:])
+    y_prev = torch.gather(y, 2, prev_c.expand_as(y))
+    y_next = torch.gather(y, 2, next_c.expand_as(y))
+    t_prev = torch.where(has_prev, torch.gather(full, 2, prev_c), tt)
+    t_next = torch.where(has_next, torch.gather(full, 2, next_c), tt)
+    # one side missing: both ends are the observed side, the blend is that value
+    y_prev = torch.where(has_prev, y_prev, y_next)
+    y_next = torch.where(has_next, y_next, y_prev)
+    span = t_next - t_prev
+    frac = torch.where(span > 0, (tt - t_prev) / torch.where(span > 0, span, 1.0), 0.0)
+    frac = frac.clamp(0, 1).to(y.dtype)
+    blended = torch.where(has_prev | has_next, y_prev + frac * (y_next - y_prev),
+                          torch.zeros_like(y))
+    return blended, has_prev, has_next, tt - t_prev, t_next - tt
 
 
 def temporal_context(
@@ -65,8 +111,9 @@ def temporal_context(
     -------
     prior : Tensor ``(B, C, T, H, W)``
         Equal to ``y`` where observed. No gradient flows through it.
-    gaps : Tensor ``(B, 2, T, H, W)``
-        ``log1p`` of the distance to the previous and next observation, in steps.
+    features : Tensor ``(B, 2 + C, T, H, W)``
+        ``log1p`` of the distance to the previous and next observation, in steps, then the
+        leave-one-out residual of every channel.
     """
     with torch.no_grad():
         b, _, t_len = y.shape[:3]
@@ -82,33 +129,18 @@ def temporal_context(
             tt = tt.view(1, 1, t_len, 1, 1) if tt.dim() == 1 else tt.view(b, 1, t_len, 1, 1)
 
         prev_i = _previous_observed(obs)
-        has_prev = (prev_i >= 0) & (idx - prev_i <= limit)
-        prev_c = prev_i.clamp(min=0)
-        y_prev = torch.gather(y, 2, prev_c.expand_as(y))
-        t_prev = torch.gather(tt.expand(*prev_c.shape[:2], -1, *prev_c.shape[3:]), 2, prev_c)
-        gap_prev = torch.where(has_prev, torch.log1p((tt - t_prev) / step), cap)
         if causal:
-            prior = torch.where(has_prev, y_prev, torch.zeros_like(y))
-            gaps = torch.cat([gap_prev, torch.full_like(gap_prev, cap)], 1)
-            return prior, gaps.to(y.dtype)
-
-        rev = _previous_observed(obs.flip(2)).flip(2)
-        next_i = torch.where(rev >= 0, t_len - 1 - rev, torch.full_like(rev, -1))
-        has_next = (next_i >= 0) & (next_i - idx <= limit)
-        next_c = next_i.clamp(min=0)
-        y_next = torch.gather(y, 2, next_c.expand_as(y))
-        t_next = torch.gather(tt.expand(*next_c.shape[:2], -1, *next_c.shape[3:]), 2, next_c)
-        gap_next = torch.where(has_next, torch.log1p((t_next - tt) / step), cap)
-
-        # one side missing: both ends are the observed side, the blend is that value
-        y_prev = torch.where(has_prev, y_prev, y_next)
-        y_next = torch.where(has_next, y_next, y_prev)
-        t_prev = torch.where(has_prev, t_prev, tt)
-        t_next = torch.where(has_next, t_next, tt)
-        span = t_next - t_prev
-        frac = torch.where(span > 0, (tt - t_prev) / torch.where(span > 0, span, 1.0), 0.0)
-        frac = frac.clamp(0, 1).to(y.dtype)
-        blended = y_prev + frac * (y_next - y_prev)
-        prior = torch.where(has_prev | has_next, blended, torch.zeros_like(y))
-        gaps = torch.cat([gap_prev, gap_next], 1)
-        return prior, gaps.to(y.dtype)
+            next_i = torch.full_like(prev_i, -1)
+        else:
+            rev = _previous_observed(obs.flip(2)).flip(2)
+            next_i = torch.where(rev >= 0, t_len - 1 - rev, torch.full_like(rev, -1))
+        prior, has_prev, has_next, d_prev, d_next = _interpolate(y, tt, idx, prev_i, next_i,
+                                                                 limit)
+        gap_prev = torch.where(has_prev, torch.log1p(d_prev / step), cap)
+        gap_next = torch.where(has_next, torch.log1p(d_next / step), cap)
+        # leave-one-out: the same interpolation from each pixel's other observations
+        loo, lp, ln, _, _ = _interpolate(y, tt, idx, _shift(prev_i, 1, -1),
+                                         _shift(next_i, -1, -1), limit)
+        residual = torch.where(obs & (lp | ln), y - loo, torch.zeros_like(y))
+        features = torch.cat([gap_prev.to(y.dtype), gap_next.to(y.dtype), residual], 1)
+        return prior, features

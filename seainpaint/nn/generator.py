@@ -77,7 +77,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .context import CONTEXT_CHANNELS, temporal_context
+from .context import context_channels, temporal_context
 from .layers import (
     Block2p1d,
     ConfigError,
@@ -121,7 +121,7 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     """
     cfg = dict(config or {})
     known = {"arch", "variant", "channels", "base", "spectral_norm", "attention",
-             "temporal_kernel", "prior", "reach", "uncertainty"}
+             "temporal_kernel", "prior", "reach", "uncertainty", "residual"}
     unknown = sorted(set(cfg) - known)
     if unknown:
         raise ConfigError(f"unknown generator config keys {unknown}; known: {sorted(known)}")
@@ -137,6 +137,7 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     cfg.setdefault("attention", True)
     cfg.setdefault("temporal_kernel", 3)
     cfg.setdefault("uncertainty", False)
+    cfg.setdefault("residual", True)
     cfg.setdefault("reach", None)
     if cfg["reach"] is not None and (
         not isinstance(cfg["reach"], int) or isinstance(cfg["reach"], bool) or cfg["reach"] < 1
@@ -194,7 +195,10 @@ class Generator(nn.Module):
         self.reach = config.get("reach")
         c = config["channels"]
         self.uncertainty = bool(config.get("uncertainty", False))
-        self.in_channels = c + 1 + (c + CONTEXT_CHANNELS if self.prior != "none" else 0)
+        # the leave-one-out residual channels of the context can be left out
+        self.residual = bool(config.get("residual", True))
+        n_context = context_channels(c) - (0 if self.residual else c)
+        self.in_channels = c + 1 + (c + n_context if self.prior != "none" else 0)
         self.out_channels = c * (2 if self.uncertainty else 1)
 
     def context(
@@ -245,8 +249,10 @@ class Generator(nn.Module):
         parts = [y, m]
         prior = None
         if self.prior != "none":
-            prior, gaps = context if context is not None else self.context(y, m)
-            parts += [prior.to(y.dtype), gaps.to(y.dtype)]
+            prior, features = context if context is not None else self.context(y, m)
+            if not self.residual:
+                features = features[:, :2]
+            parts += [prior.to(y.dtype), features.to(y.dtype)]
         x = torch.cat(parts, 1)
         k = self.multiple
         ph, pw = (-h) % k, (-w) % k
