@@ -339,7 +339,7 @@ class InpaintModel:
         for name, values in self.grid.items():
             if values.dtype.kind in "iuf":
                 state[f"{META_PREFIX}grid.{name}"] = torch.from_numpy(
-                    np.ascontiguousarray(values, dtype=np.float64))
+                    np.array(values, dtype=np.float64, copy=True))
         return state
 
     def save(self, directory: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
