@@ -121,7 +121,7 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     """
     cfg = dict(config or {})
     known = {"arch", "variant", "channels", "base", "spectral_norm", "attention",
-             "temporal_kernel", "prior", "reach", "uncertainty", "residual"}
+             "temporal_kernel", "prior", "reach", "uncertainty", "residual", "input_norm"}
     unknown = sorted(set(cfg) - known)
     if unknown:
         raise ConfigError(f"unknown generator config keys {unknown}; known: {sorted(known)}")
@@ -138,6 +138,7 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     cfg.setdefault("temporal_kernel", 3)
     cfg.setdefault("uncertainty", False)
     cfg.setdefault("residual", True)
+    cfg.setdefault("input_norm", False)
     cfg.setdefault("reach", None)
     if cfg["reach"] is not None and (
         not isinstance(cfg["reach"], int) or isinstance(cfg["reach"], bool) or cfg["reach"] < 1
@@ -200,6 +201,9 @@ class Generator(nn.Module):
         n_context = context_channels(c) - (0 if self.residual else c)
         self.in_channels = c + 1 + (c + n_context if self.prior != "none" else 0)
         self.out_channels = c * (2 if self.uncertainty else 1)
+        # batch norm of the inputs: channels of very different scales (values, gaps in
+        # log-steps, small residuals) reach the first layer on an equal footing
+        self.input_norm = batch_norm(self.in_channels) if config.get("input_norm") else None
 
     def context(
         self, y: torch.Tensor, m: torch.Tensor, times: torch.Tensor | None = None
@@ -254,6 +258,8 @@ class Generator(nn.Module):
                 features = features[:, :2]
             parts += [prior.to(y.dtype), features.to(y.dtype)]
         x = torch.cat(parts, 1)
+        if self.input_norm is not None:
+            x = self.input_norm(x)
         k = self.multiple
         ph, pw = (-h) % k, (-w) % k
         if ph or pw:
