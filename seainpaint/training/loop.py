@@ -211,12 +211,13 @@ class Trainer:
         self.val_hidden = (batch.observed & ~extra)[:, None, sl]
         self.val_count = int(self.val_hidden.sum())
 
-    def validate(self) -> tuple[float, float]:
-        """MAE (physical units) on the validation set's re-hidden pixels, with the EMA
-        generator, and the factor that calibrates its predicted error scale."""
+    def validate(self, net: torch.nn.Module | None = None) -> tuple[float, float]:
+        """MAE (physical units) on the validation set's re-hidden pixels, and the factor
+        that calibrates the predicted error scale there (``net``: the EMA generator)."""
         if self.val_count == 0:
             return math.nan, 1.0
-        net = self.ema.module
+        net = self.ema.module if net is None else net
+        was_training = net.training
         net.eval()
         mus, scales = [], []
         n = self.val_inputs["y"].shape[0]
@@ -230,6 +231,7 @@ class Trainer:
                 mus.append(mu.float().cpu().numpy())
                 if log_b is not None:
                     scales.append(torch.exp(log_b.float()).cpu().numpy())
+        net.train(was_training)
         mu = np.concatenate(mus)
         err = np.abs(mu - self.val_target)
         hidden = np.broadcast_to(self.val_hidden, err.shape)
@@ -243,15 +245,23 @@ class Trainer:
         return mae, calibration
 
     def evaluate_and_keep(self) -> float:
-        """Validate; keep the EMA weights when they are the best so far."""
-        mae, calibration = self.validate()
+        """Validate the weight average (EMA) and the current weights; keep the best so far.
+
+        The average is smoother, the current weights are ahead of it while the error
+        still falls fast: whichever predicts the validation pixels best is kept.
+        """
+        best_here = None
+        for net in (self.ema.module, self.G):
+            mae, calibration = self.validate(net)
+            if best_here is None or (math.isfinite(mae) and mae < best_here[0]):
+                best_here = (mae, calibration, net)
+        mae, calibration, net = best_here
         self.history.append({"step": self.step, "val_mae": mae})
         if self.best_state is None or (math.isfinite(mae) and mae < self.best_mae):
             self.best_mae = mae if math.isfinite(mae) else self.best_mae
             self.best_step = self.step
             self.best_calibration = calibration
-            self.best_state = {k: v.detach().cpu().clone()
-                               for k, v in self.ema.module.state_dict().items()}
+            self.best_state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
         return mae
 
     # ------------------------------------------------------------------ one step
