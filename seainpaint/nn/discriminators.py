@@ -33,7 +33,7 @@ from .layers import ConfigError, conv2d, conv3d
 
 CHANNEL_MULT = (1, 2, 4, 8, 8, 8, 8, 8)
 STRIDES = (2, 2, 2, 2, 2, 2, 1, 1)
-DEFAULT_BASE = {"fast": 16, "paper": 32}
+DISCRIMINATOR_BASE = {"fast": 16, "paper": 32}  # C_base of Df and Ds per arch
 
 
 def discriminator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -49,10 +49,10 @@ def discriminator_config(config: dict[str, Any] | None = None) -> dict[str, Any]
     if unknown:
         raise ConfigError(f"unknown discriminator config keys {unknown}; known: {sorted(known)}")
     arch = cfg.setdefault("arch", "fast")
-    if arch not in DEFAULT_BASE:
-        raise ConfigError(f"unknown arch {arch!r}; choose one of {tuple(DEFAULT_BASE)}")
+    if arch not in DISCRIMINATOR_BASE:
+        raise ConfigError(f"unknown arch {arch!r}; choose one of {tuple(DISCRIMINATOR_BASE)}")
     cfg.setdefault("channels", 1)
-    cfg.setdefault("base", DEFAULT_BASE[arch])
+    cfg.setdefault("base", DISCRIMINATOR_BASE[arch])
     cfg.setdefault("spectral_norm", True)
     cfg.setdefault("min_size", 4)
     for key in ("channels", "base", "min_size"):

@@ -1,10 +1,13 @@
 """The generator phi and the masked composition G(y) = phi(y)(1 - m) + y m.
 
-``build_generator(config)`` returns a module called as ``phi = net(y, m)`` with
+``build_generator(config)`` returns a module called as ``phi = net(y, m[, context])`` with
 
 - ``y`` : ``(B, C, T, H, W)`` normalised field, occluded pixels set to the constant c;
 - ``m`` : ``(B, 1, T, H, W)`` float, 1 = observed;
-- ``phi`` : ``(B, C, T, H, W)`` through tanh.
+- ``context`` : each pixel's temporal context (:mod:`.context`), computed on more frames
+  than the window holds; from the window alone when omitted;
+- ``phi`` : ``(B, C, T, H, W)``: the prior plus a learned correction (tanh of the network
+  output for the paper's architecture, which has no prior).
 
 The mask is fed as an extra input channel. Any ``T >= 1`` and any ``H, W`` work: the
 frame is padded at its bottom and right edges (replicating the border) to the multiple
@@ -20,12 +23,13 @@ Architectures (``config["arch"]``)
     second with temporal dilation 2) around a per-frame spatial self-attention. The
     decoder reduces channels with 1x1 convs at low resolution, upsamples (nearest), adds
     the encoder's features (skip connections) and refines with one (2+1)-D conv per level;
-    batch norm, ReLU, a 3x3 head and tanh. Default ``base = 16``. Time is never
-    downsampled; the convolutions' temporal receptive field is +-12 frames. By default
-    (``prior="time"``) it also receives, and corrects, each pixel's linear interpolation
-    in time between its own observations in the window (see :class:`Generator`), which
-    reaches any distance in time: fill with windows longer than the training windows to
-    bridge long cloudy spells.
+    batch norm, ReLU and a 3x3 head. The inputs pass a batch norm first (``input_norm``).
+    Default ``base = 8`` (measured best per CPU minute of training against 4 and 16).
+    Time is never downsampled; the convolutions' temporal receptive field is +-12
+    frames. By default (``prior="time"``) it also receives, and corrects, each pixel's
+    temporal context: linear interpolation in time between its own observations within
+    ``reach`` frames, the gaps to them, and the leave-one-out residuals of its observed
+    neighbours (see :class:`Generator` and :mod:`.context`).
 ``"paper"``
     Appendix B, Table 5a: 3-D ResNet blocks (kernel 3, stride 1)
     ``C_img+1 -> C_b -> 16 C_b -> 16 C_b | -> 8 C_b -> 4 C_b -> 2 C_b``, spatial
@@ -52,21 +56,22 @@ FLOPs per 64x64 frame
 ---------------------
 Counted with :func:`seainpaint.nn.count_flops` (``FlopCounterMode``; a multiply-add is
 2 FLOPs) on one channel, divided by the number of frames (30 for "fast", 3 for "paper";
-the count is linear in ``T``):
+the count is linear in ``T``); "fast" with its uncertainty head (as trained by default):
 
-=====  ==============  ====  ===========  ==========
-arch   variant         base  GFLOP/frame  parameters
-=====  ==============  ====  ===========  ==========
-fast   spatiotemporal  16    0.227        0.46 M
-fast   static          16    0.182        0.36 M
-fast   recurrent       16    0.211        0.58 M
-paper  spatiotemporal  32    237.5        29.0 M
-paper  static          32    80.4         9.8 M
-paper  recurrent       32    196.4        23.9 M
-=====  ==============  ====  ===========  ==========
+=====  ==============  ====  ===========  ==========  =========
+arch   variant         base  GFLOP/frame  parameters  kFLOP/px
+=====  ==============  ====  ===========  ==========  =========
+fast   spatiotemporal  8     0.060        0.12 M      15
+fast   spatiotemporal  16    0.232        0.46 M      57
+fast   static          8     0.046        0.09 M      11
+fast   recurrent       8     0.056        0.15 M      14
+paper  spatiotemporal  32    237.5        29.0 M      57982
+paper  static          32    80.4         9.8 M       19640
+paper  recurrent       32    196.4        24.0 M      47952
+=====  ==============  ====  ===========  ==========  =========
 
 The paper's architecture runs 16 C_b = 512 channels of 3x3x3 convolutions at full
-resolution: about 1000 times the work of "fast" per frame.
+resolution: about 4000 times the work of the default "fast" per frame.
 """
 
 from __future__ import annotations
@@ -95,7 +100,7 @@ from .layers import (
 
 ARCHS = ("fast", "paper")
 VARIANTS = ("spatiotemporal", "static", "recurrent")
-DEFAULT_BASE = {"fast": 16, "paper": 32}
+DEFAULT_BASE = {"fast": 8, "paper": 32}
 PRIORS = ("none", "time", "causal")
 DEFAULT_PRIOR = {"spatiotemporal": "time", "static": "none", "recurrent": "causal"}
 
@@ -109,10 +114,13 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     """Complete a generator configuration with its defaults and check it.
 
     Keys: ``arch`` ("fast" | "paper"), ``variant`` ("spatiotemporal" | "static" |
-    "recurrent"), ``channels`` (C_img, default 1), ``base`` (C_base; 16 fast, 32 paper),
+    "recurrent"), ``channels`` (C_img, default 1), ``base`` (C_base; 8 fast, 32 paper),
     ``spectral_norm`` (True), ``attention`` (True), ``temporal_kernel`` (3, fast only),
     ``prior`` ("auto": "time" for fast spatiotemporal, "causal" for fast recurrent,
-    "none" otherwise; see :class:`Generator`).
+    "none" otherwise; see :class:`Generator`), ``reach`` (frames of temporal context;
+    None: the window), ``uncertainty`` (False: no error-scale head), ``residual`` (True:
+    the leave-one-out residual channels of the context), ``input_norm`` (batch norm of the
+    inputs; True for "fast").
 
     Raises
     ------
@@ -138,7 +146,7 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     cfg.setdefault("temporal_kernel", 3)
     cfg.setdefault("uncertainty", False)
     cfg.setdefault("residual", True)
-    cfg.setdefault("input_norm", False)
+    cfg.setdefault("input_norm", arch == "fast")
     cfg.setdefault("reach", None)
     if cfg["reach"] is not None and (
         not isinstance(cfg["reach"], int) or isinstance(cfg["reach"], bool) or cfg["reach"] < 1

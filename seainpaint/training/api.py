@@ -18,11 +18,11 @@ import xarray as xr
 from ..errors import FieldError, SeainpaintError, SeainpaintWarning
 from ..field import canonical, field_dims
 from ..io.stores import open_field
+from ..nn.generator import VARIANTS
 from ..occlusion import FieldClouds, OcclusionProcess
 from .data import FieldWindows, WindowSampler, field_statistics
 from .loop import CHECKPOINT_FILE, TrainConfig, Trainer, TrainingError, load_checkpoint
 
-VARIANTS = ("spatiotemporal", "static", "recurrent")
 SUPERVISION = (None, "unpaired", "paired")
 DEFAULT_MINUTES = 30.0  # the budget when no stopping rule is given
 
@@ -30,10 +30,10 @@ DEFAULT_MINUTES = 30.0  # the budget when no stopping rule is given
 LOSSES: dict[str, dict[str, Any]] = {
     # re-hidden observations scored with L1 + a Laplace likelihood for the error scale
     "self-supervised": dict(recon_weight=1.0, adv_weight=0.0, uncertainty=True,
-                            lr=1e-3, betas=(0.9, 0.999)),
+                            lr=2e-3, betas=(0.9, 0.999)),
     # the same plus the paper's adversarial game (Df, Ds, hinge loss)
     "hybrid": dict(recon_weight=1.0, adv_weight=0.01, uncertainty=True,
-                   lr=1e-3, betas=(0.9, 0.999), d_lr=1e-4, d_betas=(0.0, 0.999)),
+                   lr=2e-3, betas=(0.9, 0.999), d_lr=1e-4, d_betas=(0.0, 0.999)),
     # the paper's loss (eq. 4, hinge) and its settings (§3.4): Adam 1e-4, betas (0, 0.999)
     "paper": dict(recon_weight=0.0, adv_weight=1.0, uncertainty=False,
                   lr=1e-4, betas=(0.0, 0.999), d_lr=1e-4, d_betas=(0.0, 0.999)),
@@ -88,8 +88,9 @@ def _options(loss: str, options: dict[str, Any]) -> TrainConfig:
     if unknown:
         raise TrainingError(f"unknown training option(s) {unknown}; known: {sorted(known)}")
     values = {**LOSSES[loss], **options, "loss": loss}
-    patch = values.get("patch", 64)
-    values["patch"] = (patch, patch) if isinstance(patch, int) else tuple(patch)
+    if "patch" in values:
+        patch = values["patch"]
+        values["patch"] = (patch, patch) if isinstance(patch, int) else tuple(patch)
     for key in ("betas", "d_betas"):
         if key in values:
             values[key] = tuple(float(b) for b in values[key])
@@ -184,9 +185,10 @@ def train(
     **options
         Any field of :class:`TrainConfig`, e.g. ``window`` (frames per training window,
         24), ``fill_window`` (frames per window when filling and validating, 24),
-        ``patch`` (64), ``batch_size`` (4), ``reach`` (frames of context each way, 48),
+        ``patch`` (32), ``batch_size`` (8), ``reach`` (frames of context each way, 48),
         ``arch`` ("fast" | "paper"), ``variant`` ("spatiotemporal" | "static" |
-        "recurrent"), ``base``, ``recon_weight``, ``adv_weight``, ``uncertainty``,
+        "recurrent"), ``base`` (generator channels: 8 "fast", 32 "paper"),
+        ``recon_weight``, ``adv_weight``, ``uncertainty``,
         ``lr``, ``betas``, ``d_lr``, ``d_betas``, ``ema``, ``seed``, ``eval_every``,
         ``checkpoint_every``, ``n_val``, ``supervised``, ``paired_weight``,
         ``generator_options``, ``discriminator_options``.

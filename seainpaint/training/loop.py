@@ -47,8 +47,8 @@ class TrainConfig:
 
     window: int = 24
     fill_window: int = 24
-    patch: tuple[int, int] = (64, 64)
-    batch_size: int = 4
+    patch: tuple[int, int] = (32, 32)
+    batch_size: int = 8
     reach: int = 48
     arch: str = "fast"
     variant: str = "spatiotemporal"
@@ -59,7 +59,7 @@ class TrainConfig:
     uncertainty: bool = True
     supervised: str | None = None
     paired_weight: float = 100.0
-    lr: float = 1e-3
+    lr: float = 2e-3
     betas: tuple[float, float] = (0.9, 0.999)
     d_lr: float = 1e-4
     d_betas: tuple[float, float] = (0.0, 0.999)
