@@ -45,23 +45,28 @@ def _occluded_mae(filled: xr.DataArray, truth: xr.DataArray, obs: xr.DataArray) 
     return float(np.abs(filled.values - truth.values)[hidden].mean())
 
 
-def test_short_training_beats_the_mean_fill():
-    # an easy case: every pixel follows the same smooth oscillation in time, 30 % of the
-    # pixels are removed independently; the self-supervised term (recon_weight) is used
-    # so that a few dozen steps suffice (measured: 40 steps give 0.3-0.5x the
-    # mean fill's error, 100 steps 0.15x)
-    truth = _field(n_time=48)
-    obs = seainpaint.occlude(truth, seainpaint.RemovePixel(0.3), seed=0)
-    model = seainpaint.train(
-        obs, steps=60, recon_weight=100.0, lr=1e-3, betas=(0.5, 0.999), eval_every=10,
-        seed=0, **dict(TINY, batch_size=4),
-    )
-    gan = _occluded_mae(obs.inpaint.fill(model), truth, obs)
-    mean_fill = _occluded_mae(obs.inpaint.fill("climatology"), truth, obs)
-    assert gan < 0.7 * mean_fill, (gan, mean_fill)
+def test_training_with_defaults_beats_interpolation_in_time():
+    # every pixel follows one random walk in time (plus a fixed pattern), half the pixels
+    # are hidden at random: interpolation in time cannot know the walk between two
+    # observations, the observed neighbours at the same time show it. With default options
+    # (own clouds, self-supervised) a minute of training learns to use them
+    # (measured: 0.74x the interpolation's error after 40 steps, 0.72x after 80)
+    rng = np.random.default_rng(0)
+    n, size = 64, 16
+    walk = np.cumsum(rng.normal(0.0, 1.0, n))
+    pattern = 0.3 * np.cos(np.linspace(0, 2, size))[:, None] * np.sin(np.linspace(0, 2, size))
+    truth = xr.DataArray((20 + walk[:, None, None] + pattern).astype(np.float32),
+                         dims=("time", "y", "x"), name="sst", attrs={"units": "degC"})
+    obs = seainpaint.occlude(truth, seainpaint.RemovePixel(0.5), seed=0)
+    del obs.attrs["seainpaint_occlusion"]  # like real data: no recorded process
+    model = seainpaint.train(obs, steps=60, window=8, patch=16, batch_size=4, n_val=2,
+                             eval_every=10, progress=False, seed=0)
+    learned = _occluded_mae(obs.inpaint.fill(model), truth, obs)
+    linear = _occluded_mae(obs.inpaint.fill("linear"), truth, obs)
+    assert learned < 0.85 * linear, (learned, linear)
     info = model.config["training"]
-    assert info["steps"] == 60
-    assert info["best_val_mae"] is not None
+    assert info["steps"] == 60 and model.config["process"]["name"] == "FieldClouds"
+    assert info["best_val_mae"] is not None and info["best_step"] > 0
     assert [h["step"] for h in info["history"]] == list(range(0, 61, 10))
 
 
