@@ -327,11 +327,11 @@ def _window_inputs(values: np.ndarray, hours: np.ndarray | None, fill_value: flo
     from .nn.context import temporal_context
 
     h = None if hours is None else torch.from_numpy(np.asarray(hours[lo:hi], np.float64))
-    prior, gaps = temporal_context(torch.from_numpy(y)[None], torch.from_numpy(m)[None, None],
-                                   h, reach=reach or None, step=getattr(predict, "step", 1.0),
-                                   causal=getattr(predict, "causal", False))
-    return (y[:, keep], m[keep],
-            (prior[0, :, keep].numpy(), gaps[0, :, keep].numpy()))
+    prior, features = temporal_context(
+        torch.from_numpy(y)[None], torch.from_numpy(m)[None, None], h, reach=reach or None,
+        step=getattr(predict, "step", 1.0), causal=getattr(predict, "causal", False),
+        frames=keep)
+    return y[:, keep], m[keep], (prior[0].numpy(), features[0].numpy())
 
 
 def _predict_region(predict: PredictFn, values: np.ndarray, plan: FillPlan, *,

@@ -328,6 +328,19 @@ def test_temporal_context_interpolates_each_pixel_in_time():
                 float(y[b, c, t, i, j]) - loo, abs=1e-5)
 
 
+def test_temporal_context_of_some_frames_equals_the_slice_of_all():
+    from seainpaint.nn.context import temporal_context
+
+    rng = np.random.default_rng(3)
+    y = torch.from_numpy(rng.normal(size=(2, 1, 30, 4, 5)).astype(np.float32))
+    m = torch.from_numpy((rng.random((2, 1, 30, 4, 5)) > 0.7).astype(np.float32))
+    hours = torch.from_numpy(np.cumsum(rng.uniform(0.5, 2.0, (2, 30)), axis=1))
+    full = temporal_context(y, m, hours, reach=6)
+    part = temporal_context(y, m, hours, reach=6, frames=slice(10, 19))
+    for a, b in zip(full, part, strict=True):
+        torch.testing.assert_close(a[:, :, 10:19], b)
+
+
 def test_temporal_context_uses_the_time_stamps_and_its_reach():
     from seainpaint.nn.context import temporal_context
 

@@ -53,22 +53,26 @@ def _shift(index: torch.Tensor, by: int, fill: int) -> torch.Tensor:
 
 
 def _interpolate(y: torch.Tensor, tt: torch.Tensor, idx: torch.Tensor, prev_i: torch.Tensor,
-                 next_i: torch.Tensor, limit: int) -> tuple[torch.Tensor, ...]:
-    """Linear interpolation at every frame between frames ``prev_i`` and ``next_i``.
+                 next_i: torch.Tensor, limit: int, keep: slice) -> tuple[torch.Tensor, ...]:
+    """Linear interpolation at the frames ``keep`` between frames ``prev_i`` and ``next_i``
+    (given for those frames; ``y`` and ``tt`` hold every frame).
 
     Returns the blend (the one valid side where only one is, 0 where none), whether
     each side is valid (within ``limit`` frames), and the time distances to both sides.
     """
     t_len = y.shape[2]
+    idx, t_here = idx[:, :, keep], tt[:, :, keep]
     has_prev = (prev_i >= 0) & (idx - prev_i <= limit)
-    has_next = (next_i >= 0) & (next_i < t_len) & (next_i - idx <= limit)
+    has_next = (next_i >= 0) & (next_i - idx <= limit)
     prev_c = prev_i.clamp(0, t_len - 1)
     next_c = next_i.clamp(0, t_len - 1)
-    full = tt.expand(*prev_c.shape[:2], -1, *prev_c.shape[3:])
-    y_prev = torch.gather(y, 2, prev_c.expand_as(y))
-    y_next = torch.gather(y, 2, next_c.expand_as(y))
-    t_prev = torch.where(has_prev, torch.gather(full, 2, prev_c), tt)
-    t_next = torch.where(has_next, torch.gather(full, 2, next_c), tt)
+    full = tt.expand(prev_c.shape[0], 1, -1, *prev_c.shape[3:])
+    shape = (y.shape[0], y.shape[1], prev_c.shape[2], *y.shape[3:])
+    y_prev = torch.gather(y, 2, prev_c.expand(shape))
+    y_next = torch.gather(y, 2, next_c.expand(shape))
+    t_prev = torch.where(has_prev, torch.gather(full, 2, prev_c), t_here)
+    t_next = torch.where(has_next, torch.gather(full, 2, next_c), t_here)
+    tt = t_here
     # one side missing: both ends are the observed side, the blend is that value
     y_prev = torch.where(has_prev, y_prev, y_next)
     y_next = torch.where(has_next, y_next, y_prev)
@@ -76,7 +80,7 @@ def _interpolate(y: torch.Tensor, tt: torch.Tensor, idx: torch.Tensor, prev_i: t
     frac = torch.where(span > 0, (tt - t_prev) / torch.where(span > 0, span, 1.0), 0.0)
     frac = frac.clamp(0, 1).to(y.dtype)
     blended = torch.where(has_prev | has_next, y_prev + frac * (y_next - y_prev),
-                          torch.zeros_like(y))
+                          torch.zeros_like(y_prev))
     return blended, has_prev, has_next, tt - t_prev, t_next - tt
 
 
@@ -88,6 +92,7 @@ def temporal_context(
     reach: int | None = None,
     step: float = 1.0,
     causal: bool = False,
+    frames: slice | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The prior and the gap channels of every pixel (see the module docstring).
 
@@ -106,6 +111,10 @@ def temporal_context(
     causal : bool
         Use the past only: the prior is the last observation (persistence) and the
         second gap channel is constant.
+    frames : slice, optional
+        Return the context of these frames only (the others still serve as context):
+        training windows are read with ``reach`` frames on each side, and only the window
+        proper needs it.
 
     Returns
     -------
@@ -123,24 +132,28 @@ def temporal_context(
         cap = math.log1p(limit)
         idx = torch.arange(t_len, device=dev).view(1, 1, t_len, 1, 1)
         if times is None:
-            tt = idx.to(torch.float64) * step
+            tt = idx.to(torch.float32) * step
         else:
+            # float32 offsets from the first frame: exact enough (1e-7 relative), and fast
             tt = times.to(device=dev, dtype=torch.float64)
+            tt = (tt - tt[..., :1]).to(torch.float32)
             tt = tt.view(1, 1, t_len, 1, 1) if tt.dim() == 1 else tt.view(b, 1, t_len, 1, 1)
 
+        keep = slice(None) if frames is None else frames
         prev_i = _previous_observed(obs)
         if causal:
             next_i = torch.full_like(prev_i, -1)
         else:
             rev = _previous_observed(obs.flip(2)).flip(2)
             next_i = torch.where(rev >= 0, t_len - 1 - rev, torch.full_like(rev, -1))
-        prior, has_prev, has_next, d_prev, d_next = _interpolate(y, tt, idx, prev_i, next_i,
-                                                                 limit)
+        prior, has_prev, has_next, d_prev, d_next = _interpolate(
+            y, tt, idx, prev_i[:, :, keep], next_i[:, :, keep], limit, keep)
         gap_prev = torch.where(has_prev, torch.log1p(d_prev / step), cap)
         gap_next = torch.where(has_next, torch.log1p(d_next / step), cap)
         # leave-one-out: the same interpolation from each pixel's other observations
-        loo, lp, ln, _, _ = _interpolate(y, tt, idx, _shift(prev_i, 1, -1),
-                                         _shift(next_i, -1, -1), limit)
-        residual = torch.where(obs & (lp | ln), y - loo, torch.zeros_like(y))
+        loo, lp, ln, _, _ = _interpolate(y, tt, idx, _shift(prev_i, 1, -1)[:, :, keep],
+                                         _shift(next_i, -1, -1)[:, :, keep], limit, keep)
+        here = y[:, :, keep]
+        residual = torch.where(obs[:, :, keep] & (lp | ln), here - loo, torch.zeros_like(here))
         features = torch.cat([gap_prev.to(y.dtype), gap_next.to(y.dtype), residual], 1)
         return prior, features

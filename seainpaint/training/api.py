@@ -185,7 +185,7 @@ def train(
     **options
         Any field of :class:`TrainConfig`, e.g. ``window`` (frames per training window,
         24), ``fill_window`` (frames per window when filling and validating, 24),
-        ``patch`` (32), ``batch_size`` (8), ``reach`` (frames of context each way, 48),
+        ``patch`` (32), ``batch_size`` (8), ``reach`` (frames of context each way, 96),
         ``arch`` ("fast" | "paper"), ``variant`` ("spatiotemporal" | "static" |
         "recurrent"), ``base`` (generator channels: 8 "fast", 32 "paper"),
         ``recon_weight``, ``adv_weight``, ``uncertainty``,

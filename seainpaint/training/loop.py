@@ -49,7 +49,7 @@ class TrainConfig:
     fill_window: int = 24
     patch: tuple[int, int] = (32, 32)
     batch_size: int = 8
-    reach: int = 48
+    reach: int = 96
     arch: str = "fast"
     variant: str = "spatiotemporal"
     base: int | None = None
@@ -182,10 +182,9 @@ class Trainer:
         out = {"y": y[:, :, sl], "m": m[:, :, sl]}
         if self.uses_context:
             hours = torch.from_numpy(batch.hours).to(dev)
-            prior, gaps = temporal_context(y, m, hours, reach=self.cfg.reach,
-                                           step=self.step_hours,
-                                           causal=self.G.prior == "causal")
-            out["context"] = (prior[:, :, sl], gaps[:, :, sl])
+            out["context"] = temporal_context(y, m, hours, reach=self.cfg.reach,
+                                              step=self.step_hours,
+                                              causal=self.G.prior == "causal", frames=sl)
         return out
 
     def _generate(self, net: torch.nn.Module, inputs: dict[str, torch.Tensor],
