@@ -84,7 +84,8 @@ def model_fill(model: seainpaint.InpaintModel, test: xr.DataArray,
     return filled.values, se, seconds
 
 
-def synthetic_table(minutes: float, seed: int, thresholds: tuple[float, ...]) -> None:
+def synthetic_table(minutes: float, seed: int, thresholds: tuple[float, ...],
+                    save: str | None = None) -> None:
     rows = []
     for threshold in thresholds:
         truth, obs = cloudy_series(threshold, seed)
@@ -97,6 +98,8 @@ def synthetic_table(minutes: float, seed: int, thresholds: tuple[float, ...]) ->
         model = seainpaint.train(train_obs, max_minutes=minutes)
         train_s = time.monotonic() - start
         info = model.config["training"]
+        if save:
+            model.save(os.path.join(save, f"synthetic_{threshold:g}"), overwrite=True)
         gan, se, gan_s = model_fill(model, test, land)
         result = {"GAN (train(obs), defaults)": (scores(gan, target, hidden), gan_s)}
         for name, (values, seconds) in baselines(test, land).items():
@@ -164,11 +167,12 @@ def main() -> None:
     parser.add_argument("--thresholds", default=",".join(f"{t:g}" for t in THRESHOLDS))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--skip-ostia", action="store_true")
+    parser.add_argument("--save-models", metavar="DIR", help="keep the trained models here")
     args = parser.parse_args()
     print(f"cores: {len(os.sched_getaffinity(0))}, seainpaint {seainpaint.__version__}, "
           f"training budget {args.minutes} min per cover")
     thresholds = tuple(float(t) for t in args.thresholds.split(","))
-    synthetic_table(args.minutes, args.seed, thresholds)
+    synthetic_table(args.minutes, args.seed, thresholds, args.save_models)
     if not args.skip_ostia:
         ostia_table(args.ostia_minutes, args.seed)
 
