@@ -28,7 +28,7 @@ def synthetic_obs(recipe: dict) -> xr.DataArray:
     lwp = synthetic.lwp(n_time=recipe["n_time"], size=recipe["size"], seed=recipe["lwp_seed"])
     obs = sst.where(xr.DataArray(lwp.values <= recipe["threshold"], dims=sst.dims))
     obs.attrs, obs.name = dict(sst.attrs), sst.name
-    return obs
+    return obs.isel(time=slice(0, recipe["train_frames"]))
 
 
 def ostia_obs(recipe: dict) -> xr.DataArray:
