@@ -73,11 +73,15 @@ def demo(
     ),
     quick: bool = typer.Option(False, "--quick", help="Smaller sizes, for a smoke test."),
     seed: int = typer.Option(0, help="Seed of the data, the clouds and the training."),
+    train: bool = typer.Option(
+        False, "--train", help="Train the models here (30 s each) instead of loading the "
+        "shipped ones (trained ahead of time for 10-30 minutes).",
+    ),
 ) -> None:
     """Run the whole chain offline: clouds, GAN vs DINEOF vs linear vs climatology, figure."""
     from .demo import run_demo
 
-    run_demo(output_dir, quick=quick, seed=seed)
+    run_demo(output_dir, quick=quick, seed=seed, train=train)
 
 
 @app.command(short_help="Hide a field under clouds (a cloudy Zarr store).")

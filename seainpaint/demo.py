@@ -16,7 +16,6 @@ dataset (a representative frame: the one with the median cloud cover).
 
 from __future__ import annotations
 
-import inspect
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +51,7 @@ class DemoCase:
     fills: dict[str, xr.DataArray] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     gan_source: str = ""
+    model: Any = None
 
     @property
     def gaps(self) -> xr.DataArray:
@@ -79,46 +79,47 @@ class DemoCase:
         return int((self.obs.isnull().all("time") & ~self.land).sum())
 
 
-def _fill(obs: xr.DataArray, method: Any, land: xr.DataArray) -> xr.DataArray:
+def _fill(obs: xr.DataArray, method: Any, land: xr.DataArray, **options: Any) -> xr.DataArray:
     from .filling import fill
 
     # the explicit land mask keeps the never-observed sea pixels in the game (filled from
     # spatial context, flag 3) instead of counting them as land
-    if "land" in inspect.signature(fill).parameters:
-        return fill(obs, method, land=land)
-    return fill(obs, method)  # TODO(lead): drop once fill(..., land=) is merged (A1)
+    return fill(obs, method, land=land, **options)
 
 
-def _gan(case: DemoCase, clouds: Any, minutes: float, seed: int, out: Path) -> Any:
-    """The learned model: shipped, or trained on the cloudy field alone."""
+def _gan(case: DemoCase, minutes: float, seed: int, out: Path, train_here: bool) -> Any:
+    """The learned model: shipped (trained ahead of time on data of the same kind), or
+    trained here on the cloudy field alone."""
     from .model import InpaintModel
-    from .training import TrainingError, train
+    from .training import train
 
     shipped = PRETRAINED_DIR / case.name
-    if shipped.is_dir():
-        case.gan_source = f"pretrained ({shipped.name})"
-        return InpaintModel.load(shipped)
-    case.gan_source = f"trained {minutes:g} min"
-    try:
-        model = train(case.obs, max_minutes=minutes, seed=seed, progress=False)
-    except TrainingError as err:  # TODO(lead): remove once train(obs) needs no process
-        if "process" not in str(err):
-            raise
-        model = train(case.obs, process=clouds, max_minutes=minutes, seed=seed, progress=False)
+    if shipped.is_dir() and not train_here:
+        model = InpaintModel.load(shipped)
+        info = model.config["training"]
+        case.gan_source = (f"shipped model, trained {info['wall_seconds'] / 60:.0f} min "
+                           f"({info['steps']} steps) by scripts/train_pretrained.py")
+        return model
+    case.gan_source = f"trained here for {minutes:g} min"
+    obs = case.obs.copy()
+    obs.attrs.pop("seainpaint_occlusion", None)  # like real data: learn from its own clouds
+    model = train(obs.assign_coords(land=case.land), max_minutes=minutes, seed=seed,
+                  progress=False)
     model.save(out / "models" / case.name, overwrite=True)
     return model
 
 
 def _run_case(
-    case: DemoCase, clouds: Any, minutes: float, seed: int, out: Path, console: Any
+    case: DemoCase, minutes: float, seed: int, out: Path, console: Any, train_here: bool
 ) -> DemoCase:
     say, status = console.print, console.status
     say(f"[bold]{case.title}[/]: {case.cloud_fraction:.0%} of the sea under clouds, "
         f"{case.never_observed} sea pixels never observed")
     start = time.perf_counter()
-    with status(f"  training the GAN on the cloudy field alone ({minutes:g} min) ..."):
-        model = _gan(case, clouds, minutes, seed, out)
-    case.fills["GAN"] = _fill(case.obs, model, case.land)
+    with status("  the learned model ..."):
+        model = _gan(case, minutes, seed, out, train_here)
+    case.model = model
+    case.fills["GAN"] = _fill(case.obs, model, case.land, uncertainty=model.has_uncertainty)
     case.seconds["GAN"] = time.perf_counter() - start
     say(f"  GAN ({case.gan_source}), fill included: {case.seconds['GAN']:.0f} s")
     with status("  DINEOF, linear in time, climatology ..."):
@@ -129,18 +130,19 @@ def _run_case(
     return case
 
 
-def _synthetic_case(n_time: int, seed: int) -> tuple[DemoCase, Any]:
+def _synthetic_case(n_time: int, seed: int) -> DemoCase:
     from . import synthetic
-    from .occlusion import Cloud, occlude
 
     truth = synthetic.sst(n_time, 64, seed=seed)
-    clouds = Cloud(synthetic.lwp(max(n_time, 24), 64, seed=seed + 1), threshold=THRESHOLD)
-    obs = occlude(truth, clouds, seed=seed)
+    # one continuous synthetic cloud field over the whole series, as a satellite sees it
+    clear = synthetic.lwp(n_time, 64, seed=seed + 1).values <= THRESHOLD
+    obs = truth.where(xr.DataArray(clear, dims=truth.dims))
+    obs.attrs, obs.name = dict(truth.attrs), truth.name
     land = xr.zeros_like(truth.isel(time=0, drop=True), dtype=bool).rename("land")
-    return DemoCase("synthetic", "synthetic hourly SST", "synthetic", truth, obs, land), clouds
+    return DemoCase("synthetic", "synthetic hourly SST", "synthetic", truth, obs, land)
 
 
-def _ostia_case(seed: int) -> tuple[DemoCase, Any]:
+def _ostia_case(seed: int) -> DemoCase:
     from . import synthetic
     from .io.samples import ostia_monthly
     from .occlusion import Cloud, occlude
@@ -153,7 +155,7 @@ def _ostia_case(seed: int) -> tuple[DemoCase, Any]:
     n_time = truth.sizes["time"]
     clouds = Cloud(synthetic.lwp(max(n_time, 24), 64, seed=seed + 1), threshold=THRESHOLD)
     obs = occlude(truth, clouds, seed=seed)
-    return DemoCase("ostia", "real OSTIA monthly SST", "OSTIA", truth, obs, land), clouds
+    return DemoCase("ostia", "real OSTIA monthly SST", "OSTIA", truth, obs, land)
 
 
 def _figure(case: DemoCase, path: Path) -> Path:
@@ -191,7 +193,8 @@ def _table(cases: list[DemoCase]) -> Any:
     return table
 
 
-def run_demo(output_dir: Path | str, *, quick: bool = False, seed: int = 0) -> list[DemoCase]:
+def run_demo(output_dir: Path | str, *, quick: bool = False, seed: int = 0,
+             train: bool = False) -> list[DemoCase]:
     """Run the offline demo and write its products into ``output_dir``.
 
     Parameters
@@ -200,9 +203,14 @@ def run_demo(output_dir: Path | str, *, quick: bool = False, seed: int = 0) -> l
         Folder for ``synthetic_filled.nc``, ``ostia_filled.nc`` (the GAN's fills as CF
         NetCDF products), ``demo_synthetic.png``, ``demo_ostia.png`` and ``models/``.
     quick : bool
-        Smaller synthetic sequence and a few seconds of training, for smoke tests.
+        A smaller synthetic sequence (and a few seconds of training with ``train``), for
+        smoke tests.
     seed : int
         Seed of the synthetic data, the cloud draws and the training.
+    train : bool
+        Train the models here (``GAN_MINUTES`` each, on the cloudy fields alone) instead
+        of loading the shipped ones (``seainpaint/data/pretrained/``, trained ahead of time
+        for 10-30 minutes by ``scripts/train_pretrained.py``).
 
     Returns
     -------
@@ -219,8 +227,7 @@ def run_demo(output_dir: Path | str, *, quick: bool = False, seed: int = 0) -> l
     started = time.perf_counter()
     cases = []
     for make in (lambda: _synthetic_case(48 if quick else 240, seed), lambda: _ostia_case(seed)):
-        case, clouds = make()
-        cases.append(_run_case(case, clouds, minutes, seed, out, console))
+        cases.append(_run_case(make(), minutes, seed, out, console, train))
     written = []
     for case in cases:
         written.append(to_netcdf(
@@ -237,6 +244,14 @@ def run_demo(output_dir: Path | str, *, quick: bool = False, seed: int = 0) -> l
                 "frame; " + ("they are filled and counted in the MAE." if counted else
                              "methods that leave them unfilled are scored without them.")
             )
-    console.print(f"wrote {', '.join(str(p) for p in written)} and {out / 'models'} "
+    for case in cases:
+        se = case.fills["GAN"].coords.get(f"{case.obs.name}_standard_error")
+        if se is not None:
+            err = abs(case.fills["GAN"] - case.truth).where(case.gaps)
+            within = float((err < se).sum() / case.gaps.sum())
+            console.print(f"{case.title}: the GAN ({case.gan_source}) also gives a standard "
+                          f"error per filled pixel; {within:.0%} of its errors lie within it")
+    models = f" and {out / 'models'}" if train else ""
+    console.print(f"wrote {', '.join(str(p) for p in written)}{models} "
                   f"in {time.perf_counter() - started:.0f} s")
     return cases

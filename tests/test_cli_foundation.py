@@ -31,7 +31,7 @@ def cloudy():
 
 
 def test_demo_writes_products_and_prints_mae(tmp_path):
-    result = runner.invoke(app, ["demo", "--quick", "--output-dir", str(tmp_path)])
+    result = runner.invoke(app, ["demo", "--quick", "--train", "--output-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     out = result.output
     for method in ("GAN", "DINEOF", "linear", "climatology"):
@@ -63,11 +63,30 @@ def test_demo_uses_the_shipped_ostia_sample_offline(monkeypatch):
         "find_spec",
         lambda name, *a: None if name == "iris_sample_data" else real_find_spec(name, *a),
     )
-    case, _ = demo._ostia_case(seed=0)
+    case = demo._ostia_case(seed=0)
     assert case.truth.attrs["units"] == "degree_Celsius"
     assert 20 < float(case.truth.mean()) < 32
     assert case.land.any() and not case.land.all()
     assert case.never_observed == int((case.obs.isnull().all("time") & ~case.land).sum())
+
+
+def test_shipped_models_load_and_beat_interpolation_on_the_demo_data():
+    """The models the demo loads are valid, and the synthetic one fills the demo's
+    (never seen) synthetic series better than interpolation in time."""
+    from seainpaint import demo
+
+    shipped = sorted(p.name for p in demo.PRETRAINED_DIR.iterdir() if p.is_dir())
+    assert shipped == ["ostia", "synthetic"]
+    case = demo._synthetic_case(96, seed=0)
+    model = si.InpaintModel.load(demo.PRETRAINED_DIR / "synthetic")
+    assert model.has_uncertainty and model.config["process"]["name"] == "FieldClouds"
+    case.fills["GAN"] = demo._fill(case.obs, model, case.land)
+    case.fills["linear"] = demo._fill(case.obs, "linear", case.land)
+    assert case.mae("GAN") < 0.9 * case.mae("linear"), (case.mae("GAN"), case.mae("linear"))
+    ostia = demo._ostia_case(seed=0)
+    filled = demo._fill(ostia.obs, si.InpaintModel.load(demo.PRETRAINED_DIR / "ostia"),
+                        ostia.land)
+    assert np.isfinite(filled.values[:, ~ostia.land.values]).all()
 
 
 def test_occlude_writes_a_store_train_and_fill_can_read(tmp_path):
