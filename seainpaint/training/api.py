@@ -8,14 +8,13 @@ import json
 import math
 import os
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from ..errors import FieldError, SeainpaintError, SeainpaintWarning
+from ..errors import FieldError, SeainpaintError
 from ..field import canonical, field_dims
 from ..io.stores import open_field
 from ..nn.generator import VARIANTS
@@ -69,13 +68,9 @@ def resolve_process(
         return FieldClouds(obs, shift=process.get("shift", True), flip=process.get("flip", True))
     try:
         return OcclusionProcess.from_config(process)
-    except SeainpaintError as err:
-        warnings.warn(
-            f"cannot rebuild the occlusion process recorded in {obs.name!r} ({err}); training "
-            "on the field's own clouds instead (pass process= to use that process)",
-            SeainpaintWarning,
-            stacklevel=3,
-        )
+    except SeainpaintError:
+        # e.g. a Cloud built on an in-memory LWP: its masks made the field's gaps, so the
+        # field's own clouds are draws of the same kind (the model records which was used)
         return FieldClouds(obs)
 
 
@@ -159,7 +154,9 @@ def train(
     process : OcclusionProcess, dict or JSON str, optional
         The measurement process whose draws hide pixels in training (the paper's ``m'``).
         Default: the one recorded in ``obs.attrs["seainpaint_occlusion"]`` by
-        :func:`seainpaint.occlude`, else the field's own clouds (:class:`FieldClouds`).
+        :func:`seainpaint.occlude` when it can be rebuilt (not a ``Cloud`` on an in-memory
+        LWP array), else the field's own clouds (:class:`FieldClouds`). The model's
+        ``config["process"]`` says which was used.
     loss : {"self-supervised", "hybrid", "paper"}
         ``"self-supervised"`` (default, measured best per CPU minute): L1 on re-hidden
         observations plus a Laplace likelihood for the error scale. ``"hybrid"``: the
