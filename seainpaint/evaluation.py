@@ -24,6 +24,7 @@ from . import metrics
 from .errors import FieldError, SeainpaintError
 from .field import canonical, field_dims, has_land, land_mask, to_numpy_tyxc
 from .io.stores import open_field
+from .units import units_label
 
 SMALL_NET_NOTE = (
     "FID/FVD computed with seainpaint's random-initialised SmallFeatureNet: useful to rank "
@@ -240,9 +241,6 @@ def _explicit_land(obs: xr.DataArray, fields: dict[str, xr.DataArray]) -> np.nda
 # ----------------------------------------------------------------------------- output
 
 
-_UNIT_LABELS = {"degree_Celsius": "°C", "degC": "°C", "celsius": "°C", "Celsius": "°C"}
-
-
 def _fmt(value: float, digits: int) -> str:
     if value is None or not np.isfinite(value):
         return "n/a"
@@ -273,7 +271,7 @@ def format_table(df: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
             out[col] = [_fmt_sig(v) for v in df[col]]
     table = pd.DataFrame(out, index=df.index)
     units = df.attrs.get("units")
-    units = _UNIT_LABELS.get(units, units)
+    units = units_label(units)
     if units and len(units) <= 6:
         table = table.rename(columns={m: f"{m} ({units})" for m in ERROR_METRICS})
     table.attrs = dict(df.attrs)

@@ -12,8 +12,6 @@ cannot be mistaken for land. Colour bars carry the field's units (``°C`` for
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,23 +38,6 @@ GAP_COLOUR = "white"
 CLOUD_HATCH = "////"
 CLOUD_HATCH_COLOUR = "0.45"
 COAST_COLOUR = "0.15"
-_UNIT_LABELS = {
-    "degree_Celsius": "°C",
-    "degrees_Celsius": "°C",
-    "degree_C": "°C",
-    "degrees_C": "°C",
-    "degC": "°C",
-    "deg C": "°C",
-    "celsius": "°C",
-    "Celsius": "°C",
-    "°C": "°C",
-    "K": "K",
-    "kelvin": "K",
-    "Kelvin": "K",
-    "degree_Kelvin": "K",
-    "g m-2": "g m⁻²",
-    "1": "",
-}
 
 
 def _new_figure(width: float, height: float):
@@ -70,24 +51,9 @@ def _new_figure(width: float, height: float):
 
 def _atomic_save(save: Any, path: str | Path) -> Path:
     """Call ``save(tmp_path)`` for a temporary file next to ``path``, then rename it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        save(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # like any other tool's output, not mkstemp's 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    from .io.atomic import atomic_write
 
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    return atomic_write(path, save, overwrite=True)
 
 
 def natural_earth_available(resolution: str = "110m") -> bool:
@@ -115,10 +81,9 @@ def units_label(units: Any) -> str:
     str
         The label (empty for dimensionless or missing units).
     """
-    if units is None:
-        return ""
-    text = str(units).strip()
-    return _UNIT_LABELS.get(text, text)
+    from .units import units_label as label
+
+    return label(units) or ""
 
 
 def median_cover_time(obs: xr.DataArray, land: Any = None) -> int:

@@ -55,7 +55,7 @@ _ALIASES: dict[str, str] = {
 }
 
 _TEMPERATURE = {"K", _CELSIUS, _FAHRENHEIT, "degree_Rankine"}
-_LABELS = {_CELSIUS: "°C", _FAHRENHEIT: "°F"}
+_LABELS = {_CELSIUS: "°C", _FAHRENHEIT: "°F", "g m-2": "g m⁻²", "1": ""}
 
 
 def _key(units: str) -> str:

@@ -296,7 +296,7 @@ def write_frames(
     """
     import imageio.v3 as iio
 
-    from .netcdf import atomic_write
+    from .atomic import atomic_write
 
     path = Path(path).expanduser()
     suffix = path.suffix.lower()
