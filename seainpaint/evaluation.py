@@ -355,7 +355,7 @@ def write_table(
     -------
     pathlib.Path
     """
-    from .io.netcdf import atomic_write
+    from .io.atomic import atomic_write
 
     path = Path(path)
     if format is None or format == "table":

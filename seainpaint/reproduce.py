@@ -276,7 +276,7 @@ class _Run:
         self.echo(f"[{self.result.name}] {name}: {wall:.1f} s")
 
     def finish(self) -> None:
-        from .io.netcdf import atomic_write
+        from .io.atomic import atomic_write
 
         lines = [f"# seainpaint reproduce {self.result.name} ({self.result.mode})", ""]
         lines += [f"- {k}: {v:.1f} s" for k, v in self.result.timings.items()]

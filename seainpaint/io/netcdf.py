@@ -38,7 +38,7 @@ from ..field import field_dims
 from ..units import is_temperature, normalize_units
 from .atomic import atomic_write, check_target
 
-__all__ = ["CF_VERSION", "atomic_write", "build_product", "to_netcdf"]
+__all__ = ["CF_VERSION", "build_product", "to_netcdf"]
 
 CF_VERSION = "1.11"
 PAPER_REFERENCE = (
