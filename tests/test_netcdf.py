@@ -13,7 +13,7 @@ from compliance_checker.runner import CheckSuite
 
 import seainpaint as si
 from seainpaint import synthetic
-from seainpaint.io.netcdf import atomic_write
+from seainpaint.io.atomic import atomic_write
 from seainpaint.io.stores import open_field
 
 
