@@ -434,7 +434,12 @@ def occlude(
         raise OcclusionError(f"process must be an OcclusionProcess, got {type(process).__name__}")
     can, dims = canonical(da)
     shape = tuple(can.sizes[d] for d in (dims.time, dims.y, dims.x))
-    mask = process.masks(shape, seed=seed)
+    mask = np.asarray(process.masks(shape, seed=seed))
+    if mask.shape != shape or mask.dtype != bool:
+        raise OcclusionError(
+            f"{type(process).__name__}.sample returned a {mask.dtype} mask of shape "
+            f"{mask.shape}; a boolean mask of shape {shape} (time, y, x) is needed"
+        )
     mask_da = xr.DataArray(mask, dims=(dims.time, dims.y, dims.x))
     out = da.where(mask_da)
     out.attrs = dict(da.attrs)

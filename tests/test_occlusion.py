@@ -150,3 +150,20 @@ def test_occlude_keeps_land_coords_attrs_and_records_process():
         truth.inpaint.occlude("clouds")
     with pytest.raises(OcclusionError, match="OcclusionProcess"):
         truth.inpaint.occlude("clouds")
+
+
+def test_a_custom_process_with_a_wrong_mask_is_a_clear_error():
+    class Broken(OcclusionProcess):
+        def __init__(self, shape_fn):
+            self.shape_fn = shape_fn
+
+        def sample(self, shape, rng):
+            return np.ones(self.shape_fn(shape), dtype=bool)
+
+        def to_config(self):
+            return {"name": "Broken"}
+
+    field = xr.DataArray(np.zeros((4, 5, 6), np.float32), dims=("time", "y", "x"), name="f")
+    with pytest.raises(OcclusionError, match=r"shape \(4, 5, 7\).*\(4, 5, 6\)"):
+        si.occlude(field, Broken(lambda s: (s[0], s[1], s[2] + 1)))
+    assert si.occlude(field, Broken(lambda s: s)).shape == field.shape
