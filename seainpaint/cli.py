@@ -174,6 +174,8 @@ def fill(
     else:
         filler = method
         obs = obs.load()
+        if method.lower() == "dineof":
+            options["progress"] = True  # it can take a minute: show where it is
     filled = fill_field(obs, filler, **options)
     to_netcdf(filled, output, overwrite=overwrite, source=f"seainpaint fill of {input.name}")
     typer.echo(f"wrote {output}")

@@ -119,6 +119,7 @@ def dineof_matrix(
     search_iter: int = 25,
     min_gain: float = 0.005,
     seed: int = 0,
+    progress: bool = False,
 ) -> tuple[np.ndarray, dict[str, object]]:
     """DINEOF on a (time × space) matrix with NaN for missing entries.
 
@@ -148,6 +149,9 @@ def dineof_matrix(
         a decrease must also exceed 1e-3 of the RMS anomaly.
     seed : int
         Seed of the cross-validation draw.
+    progress : bool
+        Show a progress bar over the mode counts tried (its total assumes every count is
+        tried: the search usually stops earlier, and the bar then jumps to the end).
 
     Returns
     -------
@@ -178,7 +182,12 @@ def dineof_matrix(
     cv_rms: list[float] = []
     iterations = 0
     since_best = 0
-    for k in _mode_schedule(limit):
+    from tqdm.auto import tqdm
+
+    schedule = list(_mode_schedule(limit))
+    bar = tqdm(total=len(schedule) + 1, desc="DINEOF", unit="mode count", disable=not progress)
+    for k in schedule:
+        bar.update(1)
         if k > basis.shape[1]:
             extra = rng.standard_normal((n_p, k - basis.shape[1])).astype(x.dtype)
             extra -= basis @ (basis.T @ extra)
@@ -193,6 +202,7 @@ def dineof_matrix(
         ):
             best_err, best_k, best_state, best_basis = err, k, x.copy(), basis.copy()
             since_best = 0
+            bar.set_postfix(modes=best_k, cv_rms=f"{best_err:.4g}")
         else:
             since_best += 1
             if since_best >= patience:
@@ -203,8 +213,11 @@ def dineof_matrix(
     x = best_state
     x[cv_mask] = cv_truth
     missing = ~observed
+    bar.set_description(f"DINEOF ({best_k} modes, final pass)")
     _, n_iter = _iterate(x, missing, best_basis, tol=tol, max_iter=max_iter)
     iterations += n_iter
+    bar.n = bar.total
+    bar.close()
     u = _orthonormal(x @ best_basis)
     recon = u @ (x.T @ u).T
     filled = recon.astype(np.float64) + mean
@@ -222,6 +235,7 @@ def dineof(
     search_iter: int = 25,
     min_gain: float = 0.005,
     seed: int = 0,
+    progress: bool = False,
 ) -> xr.DataArray:
     """Fill a field with DINEOF.
 
@@ -230,7 +244,7 @@ def dineof(
     obs : xarray.DataArray
         Field ``(time, y, x[, channel])`` with NaN where missing. Channels are stacked
         into the spatial dimension of the matrix so that they share EOFs.
-    max_modes, cv_fraction, patience, tol, max_iter, search_iter, min_gain, seed
+    max_modes, cv_fraction, patience, tol, max_iter, search_iter, min_gain, seed, progress
         See :func:`dineof_matrix`.
 
     Returns
@@ -267,6 +281,7 @@ def dineof(
             search_iter=search_iter,
             min_gain=min_gain,
             seed=seed,
+            progress=progress,
         )
     out[:, sea] = filled_sea
     result = can.copy(data=out.reshape(shape).astype(values.dtype))
