@@ -1,7 +1,7 @@
 """Train the models shipped in ``seainpaint/data/pretrained/`` from their recipe.
 
 ``python scripts/train_pretrained.py [--only synthetic|ostia] [--minutes M]`` reads
-``data_recipes/pretrained.toml`` and writes ``seainpaint/data/pretrained/<name>/`` (model
+``scripts/pretrained.toml`` and writes ``seainpaint/data/pretrained/<name>/`` (model
 weights, ``config.json`` with the full training record). The demo loads them, so it shows a
 model trained for half an hour instead of the few seconds its 2-minute budget allows.
 """
@@ -32,7 +32,7 @@ def synthetic_obs(recipe: dict) -> xr.DataArray:
 
 
 def ostia_obs(recipe: dict) -> xr.DataArray:
-    case, _ = _ostia_case(recipe["cloud_seed"])
+    case = _ostia_case(recipe["cloud_seed"])
     obs = case.obs.copy()
     obs.attrs.pop("seainpaint_occlusion", None)  # learn from its own clouds, like real data
     return obs.assign_coords(land=case.land)
@@ -42,16 +42,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("synthetic", "ostia"))
     parser.add_argument("--minutes", type=float, help="override the recipe's budget")
+    parser.add_argument("--threads", type=int, help="CPU threads for training")
     args = parser.parse_args()
-    recipes = tomllib.loads((ROOT / "data_recipes" / "pretrained.toml").read_text())
+    recipes = tomllib.loads((ROOT / "scripts" / "pretrained.toml").read_text())
     for name, recipe in recipes.items():
         if args.only and name != args.only:
             continue
         obs = synthetic_obs(recipe) if name == "synthetic" else ostia_obs(recipe)
         minutes = args.minutes or recipe["max_minutes"]
         print(f"{name}: {recipe['description']}; {dict(obs.sizes)}, {minutes} min")
-        model = seainpaint.train(obs, max_minutes=minutes)
-        model.config["recipe"] = {"file": "data_recipes/pretrained.toml", "name": name,
+        model = seainpaint.train(obs, max_minutes=minutes, threads=args.threads, progress=False)
+        model.config["recipe"] = {"file": "scripts/pretrained.toml", "name": name,
                                   **recipe}
         model.save(PRETRAINED_DIR / name, overwrite=True)
         info = model.config["training"]

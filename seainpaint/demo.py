@@ -210,7 +210,7 @@ def run_demo(output_dir: Path | str, *, quick: bool = False, seed: int = 0,
     train : bool
         Train the models here (``GAN_MINUTES`` each, on the cloudy fields alone) instead
         of loading the shipped ones (``seainpaint/data/pretrained/``, trained ahead of time
-        for 10-30 minutes by ``scripts/train_pretrained.py``).
+        for 8-20 minutes by ``scripts/train_pretrained.py``).
 
     Returns
     -------

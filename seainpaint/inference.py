@@ -342,10 +342,10 @@ def _predict_region(predict: PredictFn, values: np.ndarray, plan: FillPlan, *,
     """Predict the ``interior`` of a region of the field that starts at global ``origin``.
 
     Runs every window and tile of ``plan`` that touches the interior (they must lie
-    inside the region) and blends them with the plan's global weights. Each window's
-    inputs (and temporal context) are built when it runs, so memory holds the region, the
-    result and one batch. Returns ``(T, H, W, C)`` (or ``2C`` with the scale) for the whole
-    region, zero outside the interior.
+    inside the region) and blends them with the plan's global weights. The inputs (and
+    temporal context) of a tile are built for a run of consecutive windows at a time, so
+    memory holds the region, the result and one run of one tile. Returns ``(T, H, W, C)``
+    (or ``2C`` with the scale) for the whole region, zero outside the interior.
     """
     dev = select_device(device, threads)
     n_t, n_y, n_x, n_c = values.shape
@@ -362,55 +362,87 @@ def _predict_region(predict: PredictFn, values: np.ndarray, plan: FillPlan, *,
                 raise MethodError(  # pragma: no cover - guarded by FillPlan.depth
                     f"internal error: a window/tile reaches outside its chunk on axis {axis}")
         chosen.append(ks)
-    # patches of equal shape are batched together (edge tiles may be shorter)
     (t_starts, t_lens, t_w, t_tot), (y_starts, y_lens, y_w, y_tot), \
         (x_starts, x_lens, x_w, x_tot) = plan.axes
-    groups: dict[tuple[int, int, int], list[tuple[int, int, int]]] = {}
-    for yi in chosen[1]:
-        for xi in chosen[2]:
-            for ti in chosen[0]:
-                key = (t_lens[ti], y_lens[yi], x_lens[xi])
-                groups.setdefault(key, []).append((ti, yi, xi))
-    batches = []
-    for (tl, h, w), group in groups.items():
-        n = max(1, min(batch_size, max_voxels // max(1, tl * h * w)))
-        batches += [group[i:i + n] for i in range(0, len(group), n)]
+    ot, oy, ox = origin
+    reach = getattr(predict, "reach", None)
+    # the temporal context of a tile is computed once for a run of consecutive windows
+    # (not once per window, which would redo 2 * reach frames each time)
+    span = max(256, 4 * (reach or 0))
+    total = len(chosen[0]) * len(chosen[1]) * len(chosen[2])
+    bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        batches = tqdm(batches, desc="inpainting", unit="batch")
-    ot, oy, ox = origin
+        bar = tqdm(total=total, desc="inpainting", unit="window")
+    # patches of equal shape are batched together (edge tiles may be shorter)
+    pending: dict[tuple[int, int, int], list[tuple[tuple[slice, ...], tuple, int, int, int]]]
+    pending = {}
+
+    def flush(key: tuple[int, int, int]) -> None:
+        items = pending.pop(key, [])
+        if not items:
+            return
+        yb = torch.from_numpy(np.stack([it[1][0] for it in items])).to(dev)
+        mb = torch.from_numpy(np.stack([it[1][1] for it in items]))[:, None].to(dev)
+        ctx = None
+        if items[0][1][2] is not None:
+            ctx = tuple(torch.from_numpy(np.stack([it[1][2][k] for it in items])).to(dev)
+                        for k in range(2))
+        if uncertainty:
+            res = predict(yb, mb, ctx, return_scale=True)
+        elif ctx is not None:
+            res = predict(yb, mb, ctx)
+        else:
+            res = predict(yb, mb)
+        phi = res[0] if uncertainty else res
+        if tuple(phi.shape) != tuple(yb.shape):
+            raise MethodError(
+                f"predict returned shape {tuple(phi.shape)} for input {tuple(yb.shape)}"
+            )
+        parts = [phi.detach().float().cpu().numpy()]
+        if uncertainty:
+            parts.append(torch.exp(res[1].detach().float()).cpu().numpy())
+        pred = np.concatenate(parts, axis=1)
+        for k, (sl, _, a, b, c) in enumerate(items):
+            w = (t_w[a][:, None, None] * y_w[b][None, :, None]
+                 * x_w[c][None, None, :]).astype(np.float32)
+            out[(slice(None),) + sl] += pred[k] * w
+        if bar is not None:
+            bar.update(len(items))
+
     with torch.inference_mode():
-        for batch in batches:
-            sl = [(slice(t_starts[a] - ot, t_starts[a] - ot + t_lens[a]),
-                   slice(y_starts[b] - oy, y_starts[b] - oy + y_lens[b]),
-                   slice(x_starts[c] - ox, x_starts[c] - ox + x_lens[c])) for a, b, c in batch]
-            items = [_window_inputs(values, hours, fill_value, predict, *s) for s in sl]
-            yb = torch.from_numpy(np.stack([it[0] for it in items])).to(dev)
-            mb = torch.from_numpy(np.stack([it[1] for it in items]))[:, None].to(dev)
-            ctx = None
-            if items[0][2] is not None:
-                ctx = tuple(torch.from_numpy(np.stack([it[2][k] for it in items])).to(dev)
-                            for k in range(2))
-            if uncertainty:
-                res = predict(yb, mb, ctx, return_scale=True)
-            elif ctx is not None:
-                res = predict(yb, mb, ctx)
-            else:
-                res = predict(yb, mb)
-            phi = res[0] if uncertainty else res
-            if tuple(phi.shape) != tuple(yb.shape):
-                raise MethodError(
-                    f"predict returned shape {tuple(phi.shape)} for input {tuple(yb.shape)}"
-                )
-            parts = [phi.detach().float().cpu().numpy()]
-            if uncertainty:
-                parts.append(torch.exp(res[1].detach().float()).cpu().numpy())
-            pred = np.concatenate(parts, axis=1)
-            for k, (a, b, c) in enumerate(batch):
-                w = (t_w[a][:, None, None] * y_w[b][None, :, None]
-                     * x_w[c][None, None, :]).astype(np.float32)
-                out[(slice(None),) + sl[k]] += pred[k] * w
+        for b in chosen[1]:
+            y_sl = slice(y_starts[b] - oy, y_starts[b] - oy + y_lens[b])
+            for c in chosen[2]:
+                x_sl = slice(x_starts[c] - ox, x_starts[c] - ox + x_lens[c])
+                runs: list[list[int]] = []
+                for a in chosen[0]:
+                    if runs and t_starts[a] + t_lens[a] - t_starts[runs[-1][0]] <= span:
+                        runs[-1].append(a)
+                    else:
+                        runs.append([a])
+                for run in runs:
+                    lo = t_starts[run[0]] - ot
+                    hi = max(t_starts[a] + t_lens[a] for a in run) - ot
+                    y, m, context = _window_inputs(values, hours, fill_value, predict,
+                                                   slice(lo, hi), y_sl, x_sl)
+                    for a in run:
+                        t_sl = slice(t_starts[a] - ot, t_starts[a] - ot + t_lens[a])
+                        keep = slice(t_sl.start - lo, t_sl.stop - lo)
+                        inputs = (y[:, keep], m[keep], None if context is None else
+                                  (context[0][:, keep], context[1][:, keep]))
+                        key = (t_lens[a], y_lens[b], x_lens[c])
+                        n = max(1, min(batch_size, max_voxels // max(1, key[0] * key[1]
+                                                                      * key[2])))
+                        pending.setdefault(key, []).append(((t_sl, y_sl, x_sl), inputs,
+                                                            a, b, c))
+                        if len(pending[key]) >= n:
+                            flush(key)
+        for key in list(pending):
+            flush(key)
+    if bar is not None:
+        bar.close()
     it, iy, ix = interior
     norm = (t_tot[ot + it.start:ot + it.stop][:, None, None]
             * y_tot[oy + iy.start:oy + iy.stop][None, :, None]

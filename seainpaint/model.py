@@ -355,13 +355,14 @@ class InpaintModel:
         """
         from safetensors.torch import save_file
 
-        from .io.atomic import atomic_dir
+        from .io.atomic import atomic_dir, follow_umask
 
         target = Path(directory)
         if target.exists() and not overwrite:
             raise OutputExistsError(f"model directory {str(target)!r} exists; pass overwrite=True")
         with atomic_dir(target, overwrite=overwrite) as tmp:
             save_file(self._tensors(), str(tmp / WEIGHTS_FILE), metadata={"format": "seainpaint"})
+            follow_umask(tmp / WEIGHTS_FILE)  # safetensors creates it 0600 whatever the umask
             config = dict(self.config)
             config["format_version"] = FORMAT_VERSION
             config["label"] = self.label

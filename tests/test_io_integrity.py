@@ -84,6 +84,13 @@ def test_products_and_stores_follow_the_umask(umask, filled, tmp_path):
     assert mode(tmp_path / "model") == dir_mode
     assert mode(tmp_path / "model" / "config.json") == file_mode
 
+    from seainpaint.demo import PRETRAINED_DIR
+
+    model = si.InpaintModel.load(PRETRAINED_DIR / "ostia")
+    saved = model.save(tmp_path / "saved_model")
+    assert mode(saved) == dir_mode
+    assert [mode(p) for p in sorted(saved.iterdir())] == [file_mode, file_mode]
+
 
 # --------------------------------------------------------------------------- temporaries
 

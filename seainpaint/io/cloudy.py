@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import xarray as xr
+
 from ..errors import OutputExistsError, SeainpaintError
 
 #: LWP threshold (g m-2) used when neither a threshold nor a cover is given (the paper's).
@@ -74,7 +76,7 @@ def occlude_store(
     OccludeResult
     """
     from .. import synthetic
-    from ..occlusion import Cloud, occlude, occluded_fraction
+    from ..occlusion import Cloud, occlude
     from ._zarr import atomic_zarr
     from .pycles import write_lwp_zarr
     from .stores import open_field
@@ -109,6 +111,15 @@ def occlude_store(
         lwp_store=lwp_store,
         variable=str(cloudy.name),
         sizes=dict(cloudy.sizes),
-        hidden=occluded_fraction(cloudy),
+        hidden=_hidden_fraction(truth, cloudy),
         threshold=clouds.threshold,
     )
+
+
+def _hidden_fraction(truth: xr.DataArray, cloudy: xr.DataArray) -> float:
+    """Fraction of the pixels valid in ``truth`` that ``cloudy`` hides."""
+    valid = truth.notnull()
+    n_valid = int(valid.sum())
+    if n_valid == 0:
+        return 0.0
+    return float((valid & cloudy.isnull()).sum()) / n_valid
