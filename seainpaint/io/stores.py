@@ -110,11 +110,18 @@ def open_field(
     else:
         raise FieldError(f"expected a DataArray, Dataset or path, got {type(source).__name__}")
     if variable is None:
+        # ancillary variables (flags, standard errors) are named by the field they go with
+        ancillary = {
+            name
+            for v in ds.data_vars
+            for name in str(ds[v].attrs.get("ancillary_variables", "")).split()
+        }
         candidates = [
             str(v)
             for v in ds.data_vars
             if "time" in ds[v].dims
             and ds[v].ndim >= 3
+            and str(v) not in ancillary
             and "flag_values" not in ds[v].attrs
             and "flag_meanings" not in ds[v].attrs
             and not is_land_variable(ds[v])
