@@ -18,6 +18,8 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -122,6 +124,26 @@ def test_python_quickstart_runs_as_written(tmp_path, monkeypatch, capsys) -> Non
         name = next(v for v in ds.data_vars if ds[v].ndim == 3 and v != "inpaint_flag")
         filled, flag = ds[name].values, ds["inpaint_flag"].values
     assert (flag == 1).any() and np.isfinite(filled[flag == 1]).all()
+
+
+# ---------------------------------------------------------------- scaling out
+
+
+def test_scaling_out_runs_on_process_workers(tmp_path) -> None:
+    """The "Scaling out" block, as a script (its workers are processes): the filled store
+    keeps every observed pixel and fills every other one."""
+    (code,) = section("python", "Scaling out")
+    script = tmp_path / "scale_out.py"
+    script.write_text(shorter_training(code), encoding="utf-8")
+    proc = subprocess.run([sys.executable, script.name], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with xr.open_zarr(tmp_path / "cloudy.zarr") as a, xr.open_zarr(tmp_path / "filled.zarr") as b:
+        obs, filled = a["thetao"].values, b["thetao"].values
+        se = b["thetao_standard_error"].values
+    seen = np.isfinite(obs)
+    assert (~seen).any() and np.array_equal(filled[seen], obs[seen])
+    assert np.isfinite(filled).all() and (se[~seen] > 0).all()
 
 
 # ---------------------------------------------------------------- shell quickstart
