@@ -694,6 +694,7 @@ def _lazy(block_fn: Callable[..., np.ndarray], data: Any, hours: np.ndarray, pla
     if not has_channel:
         data = data[..., None]
     data = data.astype(np.float32).rechunk({3: -1})
+    given = data.chunks  # the result is handed back in these (Zarr wants regular chunks)
     chunks = list(data.chunks)
     depth = list(plan.depth)
     for axis in (1, 2):
@@ -735,9 +736,10 @@ def _lazy(block_fn: Callable[..., np.ndarray], data: Any, hours: np.ndarray, pla
                            for i, n in enumerate(sizes)))
     out_chunks = tuple(grown) + ((data.shape[3] * n_out_factor,),)
     block_fn = functools.partial(block_fn, depth=(dt, dy, dx))
-    return dsk.map_overlap(
+    result = dsk.map_overlap(
         block_fn, data, t_index, y_index, x_index, t_hours, depth=depths, boundary="none",
         trim=True, dtype=np.float32, chunks=out_chunks,
         meta=np.empty((0,) * 4, dtype=np.float32),
         name=f"seainpaint-predict-{uuid.uuid4().hex}",
     )
+    return result.rechunk(given[:3] + (out_chunks[3],))

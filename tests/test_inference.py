@@ -243,6 +243,20 @@ def test_dask_chunks_smaller_than_the_context_are_handled():
     np.testing.assert_allclose(lazy.values, eager.values, rtol=0, atol=1e-4)
 
 
+def test_lazy_result_comes_back_in_the_input_chunks_and_writes_to_zarr(tmp_path):
+    """The fill works on tile-aligned chunks inside, but hands back the user's (regular)
+    chunks: Zarr refuses irregular ones."""
+    v = _field(t=20, h=40, w=36, c=1, seed=7)
+    da = _as_dataarray(v, channel=False).chunk({"time": 10, "latitude": 16, "longitude": 16})
+    opts = dict(normalize=_norm, denormalize=_denorm, fill_value=C, window=10, overlap=4,
+                tile=12, halo=4, align=4, device="cpu")
+    lazy = predict_dataarray(LocalNet(1), da, **opts)
+    assert lazy.chunks == da.chunks
+    lazy.rename("x").to_dataset().to_zarr(tmp_path / "out.zarr")
+    with xr.open_zarr(tmp_path / "out.zarr") as back:
+        np.testing.assert_array_equal(back["x"].values, lazy.values)
+
+
 def test_large_frames_are_tiled_automatically_to_bound_memory():
     v = _field(t=6, h=70, w=90, c=1, seed=6)
     net = LocalNet(1)
