@@ -8,6 +8,7 @@ is imported inside the commands, so ``seainpaint --help`` answers at once.
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -75,7 +76,7 @@ def demo(
     seed: int = typer.Option(0, help="Seed of the data, the clouds and the training."),
     train: bool = typer.Option(
         False, "--train", help="Train the models here (30 s each) instead of loading the "
-        "shipped ones (trained ahead of time for 10-30 minutes).",
+        "shipped ones (trained ahead of time for 8-20 minutes).",
     ),
 ) -> None:
     """Run the whole chain offline: clouds, GAN vs DINEOF vs linear vs climatology, figure."""
@@ -174,8 +175,11 @@ def fill(
     else:
         filler = method
         obs = obs.load()
-        if method.lower() == "dineof":
-            options["progress"] = True  # it can take a minute: show where it is
+        from .baselines import BASELINES
+
+        baseline = BASELINES.get(method.lower())
+        if baseline is not None and "progress" in inspect.signature(baseline).parameters:
+            options["progress"] = True  # DINEOF, frame-by-frame methods: show where it is
     filled = fill_field(obs, filler, **options)
     to_netcdf(filled, output, overwrite=overwrite, source=f"seainpaint fill of {input.name}")
     typer.echo(f"wrote {output}")

@@ -51,7 +51,6 @@ class DemoCase:
     fills: dict[str, xr.DataArray] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     gan_source: str = ""
-    model: Any = None
 
     @property
     def gaps(self) -> xr.DataArray:
@@ -118,7 +117,6 @@ def _run_case(
     start = time.perf_counter()
     with status("  the learned model ..."):
         model = _gan(case, minutes, seed, out, train_here)
-    case.model = model
     case.fills["GAN"] = _fill(case.obs, model, case.land, uncertainty=model.has_uncertainty)
     case.seconds["GAN"] = time.perf_counter() - start
     say(f"  GAN ({case.gan_source}), fill included: {case.seconds['GAN']:.0f} s")

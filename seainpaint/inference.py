@@ -304,6 +304,18 @@ def _touching(starts: list[int], lengths: list[int], weights: list[np.ndarray],
     return out
 
 
+def _time_runs(windows: list[int], starts: list[int], lengths: list[int],
+               span: int) -> list[list[int]]:
+    """Consecutive ``windows`` grouped into runs covering at most ``span`` frames each."""
+    runs: list[list[int]] = []
+    for a in windows:
+        if runs and starts[a] + lengths[a] - starts[runs[-1][0]] <= span:
+            runs[-1].append(a)
+        else:
+            runs.append([a])
+    return runs
+
+
 def _window_inputs(values: np.ndarray, hours: np.ndarray | None, fill_value: float,
                    predict: Any, t_sl: slice, y_sl: slice, x_sl: slice,
                    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
@@ -416,13 +428,7 @@ def _predict_region(predict: PredictFn, values: np.ndarray, plan: FillPlan, *,
             y_sl = slice(y_starts[b] - oy, y_starts[b] - oy + y_lens[b])
             for c in chosen[2]:
                 x_sl = slice(x_starts[c] - ox, x_starts[c] - ox + x_lens[c])
-                runs: list[list[int]] = []
-                for a in chosen[0]:
-                    if runs and t_starts[a] + t_lens[a] - t_starts[runs[-1][0]] <= span:
-                        runs[-1].append(a)
-                    else:
-                        runs.append([a])
-                for run in runs:
+                for run in _time_runs(chosen[0], t_starts, t_lens, span):
                     lo = t_starts[run[0]] - ot
                     hi = max(t_starts[a] + t_lens[a] for a in run) - ot
                     y, m, context = _window_inputs(values, hours, fill_value, predict,

@@ -21,6 +21,7 @@ import xarray as xr
 
 from .errors import FieldError, SeainpaintError
 from .field import canonical, field_dims, land_mask
+from .io.atomic import atomic_write
 
 __all__ = [
     "animate",
@@ -47,13 +48,6 @@ def _new_figure(width: float, height: float):
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
-
-
-def _atomic_save(save: Any, path: str | Path) -> Path:
-    """Call ``save(tmp_path)`` for a temporary file next to ``path``, then rename it."""
-    from .io.atomic import atomic_write
-
-    return atomic_write(path, save, overwrite=True)
 
 
 def natural_earth_available(resolution: str = "110m") -> bool:
@@ -457,7 +451,7 @@ def plot_panels(
     fig.suptitle(title or f"{name}, {time_label(obs, time)}")
     if path is None:
         return fig
-    return _atomic_save(lambda tmp: fig.savefig(tmp, dpi=dpi), path)
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi), overwrite=True)
 
 
 def _frame_stack(da: xr.DataArray) -> np.ndarray:
@@ -604,4 +598,4 @@ def plot_occlusion_rate(
     ax.grid(alpha=0.3)
     if path is None:
         return fig
-    return _atomic_save(lambda tmp: fig.savefig(tmp, dpi=dpi), path)
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi), overwrite=True)

@@ -72,16 +72,15 @@ def _interpolate(y: torch.Tensor, tt: torch.Tensor, idx: torch.Tensor, prev_i: t
     y_next = torch.gather(y, 2, next_c.expand(shape))
     t_prev = torch.where(has_prev, torch.gather(full, 2, prev_c), t_here)
     t_next = torch.where(has_next, torch.gather(full, 2, next_c), t_here)
-    tt = t_here
     # one side missing: both ends are the observed side, the blend is that value
     y_prev = torch.where(has_prev, y_prev, y_next)
     y_next = torch.where(has_next, y_next, y_prev)
     span = t_next - t_prev
-    frac = torch.where(span > 0, (tt - t_prev) / torch.where(span > 0, span, 1.0), 0.0)
+    frac = torch.where(span > 0, (t_here - t_prev) / torch.where(span > 0, span, 1.0), 0.0)
     frac = frac.clamp(0, 1).to(y.dtype)
     blended = torch.where(has_prev | has_next, y_prev + frac * (y_next - y_prev),
                           torch.zeros_like(y_prev))
-    return blended, has_prev, has_next, tt - t_prev, t_next - tt
+    return blended, has_prev, has_next, t_here - t_prev, t_next - t_here
 
 
 def temporal_context(
