@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import os
 import pickle
+import subprocess
+import sys
 
 import dask.array as dsk
 import numpy as np
@@ -272,3 +275,37 @@ def test_large_frames_are_tiled_automatically_to_bound_memory():
     assert all(b * t * h * w <= 6 * 40 * 40 for b, _, t, h, w in shapes)
     assert len(shapes) > 1
     np.testing.assert_allclose(small, whole, rtol=0, atol=2e-6)
+
+
+_PAGE_FAULTS_SCRIPT = """
+import resource, numpy as np
+from seainpaint._malloc import roomy_malloc
+
+def faults(n=100):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(n):
+        a = np.empty(1 << 20, np.float32)  # 4 MiB, freed at once
+        a.fill(1.0)
+        del a
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+plain = faults()
+with roomy_malloc():
+    roomy = faults()
+after = faults()
+print(plain, roomy, after)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc only")
+def test_roomy_malloc_reuses_memory_under_a_dask_worker_environment():
+    """Under dask's ``MALLOC_TRIM_THRESHOLD_`` every 4 MiB array is a fresh mmap (its pages
+    faulted in again); inside ``roomy_malloc`` the heap reuses them; after it, the
+    worker's setting holds again."""
+    env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536"}
+    run = subprocess.run([sys.executable, "-c", _PAGE_FAULTS_SCRIPT], env=env,
+                         capture_output=True, text=True, check=True)
+    plain, roomy, after = (int(v) for v in run.stdout.split())
+    assert plain > 100 * 200  # ~500-1000 faults per array: each one is mapped anew
+    assert roomy < plain / 10
+    assert after > 100 * 200
