@@ -24,6 +24,9 @@ import xarray as xr
 _LWP_SIGMA = float(np.log(80 / 55) / (0.8416 + 1.0364))
 _LWP_MU = float(np.log(55) + 0.8416 * _LWP_SIGMA)
 
+# default SQG time steps between two frames, of sqg_anomaly and of sst (which passes its
+# own value on to sqg_anomaly)
+_STEPS_PER_FRAME = 4
 
 # name and CF attributes of what each generator returns (its call is added as "source")
 _VARIABLES: dict[str, tuple[str, dict[str, str]]] = {
@@ -74,7 +77,7 @@ def sqg_anomaly(
     size: int = 64,
     *,
     seed: int = 0,
-    steps_per_frame: int = 4,
+    steps_per_frame: int = _STEPS_PER_FRAME,
     spinup_steps: int = 400,
     dt: float = 0.1,
     forcing: float = 0.3,
@@ -140,7 +143,7 @@ def sst(
     gradient: float = 1.5,
     eddy_amplitude: float = 0.35,
     diurnal_amplitude: float = 0.15,
-    steps_per_frame: int = 4,
+    steps_per_frame: int = _STEPS_PER_FRAME,
     land: np.ndarray | None = None,
 ) -> xr.DataArray:
     """Synthetic hourly SST in °C on a lat-lon grid.
