@@ -49,6 +49,18 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _command(
+    name: str | None = None, *, short_help: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: register the function as a command of :data:`app`, with
+    :func:`friendly_errors`."""
+
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+        return app.command(name, short_help=short_help)(friendly_errors(func))
+
+    return register
+
+
 def cli_wording(message: str) -> str:
     """Replace the Python advice of an error message with the command line's options.
 
@@ -66,8 +78,7 @@ def cli_wording(message: str) -> str:
 # ---------------------------------------------------------------- foundation commands
 
 
-@app.command(short_help="Offline demo: GAN, DINEOF, linear, climatology.")
-@friendly_errors
+@_command(short_help="Offline demo: GAN, DINEOF, linear, climatology.")
 def demo(
     output_dir: Path = typer.Option(
         Path("seainpaint_demo"), "--output-dir", "-o", help="Folder for the products."
@@ -75,7 +86,9 @@ def demo(
     quick: bool = typer.Option(False, "--quick", help="Smaller sizes, for a smoke test."),
     seed: int = typer.Option(0, help="Seed of the data, the clouds and the training."),
     train: bool = typer.Option(
-        False, "--train", help="Train the models here (30 s each) instead of loading the "
+        False,
+        "--train",
+        help="Train the models here (30 s each) instead of loading the "
         "shipped ones (trained ahead of time for 8-20 minutes).",
     ),
 ) -> None:
@@ -85,8 +98,7 @@ def demo(
     run_demo(output_dir, quick=quick, seed=seed, train=train)
 
 
-@app.command(short_help="Hide a field under clouds (a cloudy Zarr store).")
-@friendly_errors
+@_command(short_help="Hide a field under clouds (a cloudy Zarr store).")
 def occlude(
     input: Path = typer.Argument(
         ...,
@@ -128,8 +140,7 @@ def occlude(
     )
 
 
-@app.command(short_help="Fill the gaps of a field (CF NetCDF product).")
-@friendly_errors
+@_command(short_help="Fill the gaps of a field (CF NetCDF product).")
 def fill(
     input: Path = typer.Argument(
         ..., metavar="INPUT", help="NetCDF file or Zarr store with NaN gaps."
@@ -188,8 +199,7 @@ def fill(
 # ---------------------------------------------------------------- data commands (issue 3)
 
 
-@app.command("fetch-lwp", short_help="PyCLES liquid water path -> Zarr store.")
-@friendly_errors
+@_command("fetch-lwp", short_help="PyCLES liquid water path -> Zarr store.")
 def fetch_lwp(
     path: Path = typer.Argument(
         ..., metavar="PATH", help="PyCLES run folder (Output.*), its parent, or its Visualization/."
@@ -212,8 +222,7 @@ def fetch_lwp(
     )
 
 
-@app.command("fetch-sst", short_help="Hourly SST from Copernicus Marine -> Zarr store.")
-@friendly_errors
+@_command("fetch-sst", short_help="Hourly SST from Copernicus Marine -> Zarr store.")
 def fetch_sst(
     region: str = typer.Option(..., help="S,N,W,E in degrees, e.g. 20,25.25,-40,-34.75"),
     start: str = typer.Option(..., help="First time, YYYY-MM-DD[THH:MM] (UTC)."),
@@ -250,8 +259,7 @@ def fetch_sst(
         typer.echo(f"{store}: {variable} {dict(ds[variable].sizes)}, {t[0]} .. {t[-1]}")
 
 
-@app.command("recipe", short_help="Build one of the paper's datasets from a recipe.")
-@friendly_errors
+@_command("recipe", short_help="Build one of the paper's datasets from a recipe.")
 def recipe(
     name: str | None = typer.Argument(
         None, metavar="NAME", help="Recipe name (see --list) or a .toml file."
@@ -283,8 +291,7 @@ def recipe(
 # ---------------------------------------------------------------- model commands (issue 4)
 
 
-@app.command(short_help="Train the inpainting GAN (unsupervised).")
-@friendly_errors
+@_command(short_help="Train the inpainting GAN (unsupervised).")
 def train(
     store: Path = typer.Argument(
         ..., metavar="STORE", help="Zarr store or NetCDF file of cloudy observations."
@@ -350,10 +357,8 @@ def train(
         checkpoint_dir=checkpoint_dir,
         resume=resume,
         overwrite=overwrite,
-        echo=typer.echo,
         **{k: v for k, v in tuning.items() if v is not None},
     )
-
 
 
 def _train_command(
@@ -367,7 +372,6 @@ def _train_command(
     checkpoint_dir: str | os.PathLike[str] | None = None,
     resume: bool = False,
     overwrite: bool = False,
-    echo: Any = print,
     **options: Any,
 ) -> Path:
     """What ``seainpaint train STORE -o MODEL`` does: train, then save the model.
@@ -405,7 +409,7 @@ def _train_command(
     )
     model.save(out, overwrite=True)
     info = model.config["training"]
-    echo(
+    typer.echo(
         f"wrote {out}: {info['steps']} steps ({info['stopped_by']}), best validation MAE "
         f"{info['best_val_mae']} at step {info['best_step']}; checkpoints in {ckpt}"
     )
@@ -415,8 +419,7 @@ def _train_command(
 # ---------------------------------------------------------------- evaluation commands (issue 5)
 
 
-@app.command(short_help="Score filled fields against the truth.")
-@friendly_errors
+@_command(short_help="Score filled fields against the truth.")
 def evaluate(
     truth: Path = typer.Argument(
         ..., metavar="TRUTH", help="Complete field (NetCDF file or Zarr store)."
@@ -464,8 +467,7 @@ def evaluate(
         typer.echo(render_table(table, fmt), nl=False)
 
 
-@app.command(short_help="Reproduce one of the paper's tables, small scale.")
-@friendly_errors
+@_command(short_help="Reproduce one of the paper's tables, small scale.")
 def reproduce(
     name: str | None = typer.Argument(
         None,

@@ -109,8 +109,11 @@ def _cf_lookup(key: _CoordKey) -> dict[str, dict[str, tuple[str, ...]]]:
 def _cf_spatial(da: xr.DataArray, rest: list[str]) -> tuple[str, str] | None:
     """(y, x) from CF attributes of the 1-D spatial coordinates (cf_xarray), or None."""
     key = tuple(
-        (str(name), str(coord.dims[0]), tuple(sorted((str(k), str(v)) for k, v in
-                                                     coord.attrs.items())))
+        (
+            str(name),
+            str(coord.dims[0]),
+            tuple(sorted((str(k), str(v)) for k, v in coord.attrs.items())),
+        )
         for name, coord in da.coords.items()
         if coord.ndim == 1 and str(coord.dims[0]) in rest and coord.attrs
     )
@@ -310,9 +313,7 @@ def set_land(da: xr.DataArray, land: xr.DataArray | np.ndarray) -> xr.DataArray:
             )
         land = land.transpose(dims.y, dims.x)
         for d in dims.spatial:
-            if d in land.indexes and d in da.indexes and not land.indexes[d].equals(
-                da.indexes[d]
-            ):
+            if d in land.indexes and d in da.indexes and not land.indexes[d].equals(da.indexes[d]):
                 raise MaskError(
                     f"land mask coordinate {d!r} differs from the field's: put the mask on "
                     "the field's grid first"
@@ -529,17 +530,23 @@ def sort_time(da: xr.DataArray) -> xr.DataArray:
     return da.sortby(TIME_DIM)
 
 
-def _infinite_to_nan_block(block: np.ndarray, field: str) -> np.ndarray:
-    bad = np.isinf(block)
+def _infinite_to_nan(values: np.ndarray, where: str, stacklevel: int) -> np.ndarray:
+    """``values`` with ±inf replaced by NaN and a warning that counts them (``values``
+    itself when it has none); ``stacklevel`` counts from the caller."""
+    bad = np.isinf(values)
     n = int(bad.sum())
     if not n:
-        return block
+        return values
     warnings.warn(
-        f"{n} infinite value(s) in a chunk of field {field!r} treated as missing (NaN)",
+        f"{n} infinite value(s) in {where} treated as missing (NaN)",
         SeainpaintWarning,
-        stacklevel=2,
+        stacklevel=stacklevel + 1,
     )
-    return np.where(bad, np.array(np.nan, dtype=block.dtype), block)
+    return np.where(bad, np.array(np.nan, dtype=values.dtype), values)
+
+
+def _infinite_to_nan_block(block: np.ndarray, field: str) -> np.ndarray:
+    return _infinite_to_nan(block, f"a chunk of field {field!r}", stacklevel=2)
 
 
 def drop_infinite(da: xr.DataArray) -> xr.DataArray:
@@ -551,16 +558,9 @@ def drop_infinite(da: xr.DataArray) -> xr.DataArray:
     if da.dtype.kind != "f":
         return da
     if da.chunks is None:
-        bad = np.isinf(np.asarray(da.values))
-        n = int(bad.sum())
-        if not n:
-            return da
-        warnings.warn(
-            f"{n} infinite value(s) in field {da.name!r} treated as missing (NaN)",
-            SeainpaintWarning,
-            stacklevel=3,
-        )
-        return da.copy(data=np.where(bad, np.array(np.nan, dtype=da.dtype), da.values))
+        values = np.asarray(da.values)
+        finite = _infinite_to_nan(values, f"field {da.name!r}", stacklevel=3)
+        return da if finite is values else da.copy(data=finite)
     data = da.data.map_blocks(
         _infinite_to_nan_block,
         field=str(da.name),

@@ -90,6 +90,11 @@ class OcclusionProcess(ABC):
     def to_config(self) -> dict[str, Any]:
         """JSON-serialisable description (``{"name": ..., **parameters}``)."""
 
+    def _attribute_config(self, name: str, *params: str) -> dict[str, Any]:
+        """``{"name": name, param: self.param, ...}``: the :meth:`to_config` of a process
+        that keeps each parameter in an attribute of the same name."""
+        return {"name": name, **{param: getattr(self, param) for param in params}}
+
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> OcclusionProcess:
         """Rebuild a process from :meth:`to_config` output."""
@@ -132,7 +137,7 @@ class RemovePixel(OcclusionProcess):
         return rng.random(shape) >= self.p
 
     def to_config(self) -> dict[str, Any]:
-        return {"name": "RemovePixel", "p": self.p}
+        return self._attribute_config("RemovePixel", "p")
 
 
 class Raindrops(OcclusionProcess):
@@ -183,13 +188,7 @@ class Raindrops(OcclusionProcess):
         return ~occluded
 
     def to_config(self) -> dict[str, Any]:
-        return {
-            "name": "Raindrops",
-            "n": self.n,
-            "width": self.width,
-            "length": self.length,
-            "speed": self.speed,
-        }
+        return self._attribute_config("Raindrops", "n", "width", "length", "speed")
 
 
 class MovingVerticalBar(OcclusionProcess):
@@ -219,7 +218,7 @@ class MovingVerticalBar(OcclusionProcess):
         return np.broadcast_to(~occluded_cols[:, None, :], shape).copy()
 
     def to_config(self) -> dict[str, Any]:
-        return {"name": "MovingVerticalBar", "width": self.width, "speed": self.speed}
+        return self._attribute_config("MovingVerticalBar", "width", "speed")
 
 
 def _as_lwp(lwp: xr.DataArray | str | Path) -> tuple[xr.DataArray, str | None]:
@@ -365,14 +364,9 @@ class Cloud(OcclusionProcess):
         return ~np.ascontiguousarray(cloudy)
 
     def to_config(self) -> dict[str, Any]:
-        return {
-            "name": "Cloud",
-            "threshold": self.threshold,
-            "cover": self.cover,
-            "crop": self.crop,
-            "time_stride": self.time_stride,
-            "source": self.source,
-        }
+        return self._attribute_config(
+            "Cloud", "threshold", "cover", "crop", "time_stride", "source"
+        )
 
     @classmethod
     def _from_params(cls, params: dict[str, Any]) -> Cloud:
@@ -457,6 +451,7 @@ def _append_history(history: str | None, line: str) -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     entry = f"{stamp} seainpaint: {line}"
     return f"{history}\n{entry}" if history else entry
+
 
 class FieldClouds(OcclusionProcess):
     """Mask sequences drawn from a field's own missing-data pattern (c = 1).

@@ -14,6 +14,8 @@ exponentiated with parameters chosen so that LWP thresholds 55–80 g m-2 give r
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -21,6 +23,37 @@ import xarray as xr
 # log-normal LWP: P(LWP > 55) = 0.80 and P(LWP > 80) = 0.15
 _LWP_SIGMA = float(np.log(80 / 55) / (0.8416 + 1.0364))
 _LWP_MU = float(np.log(55) + 0.8416 * _LWP_SIGMA)
+
+# default SQG time steps between two frames, of sqg_anomaly and of sst (which passes its
+# own value on to sqg_anomaly)
+_STEPS_PER_FRAME = 4
+
+# name and CF attributes of what each generator returns (its call is added as "source")
+_VARIABLES: dict[str, tuple[str, dict[str, str]]] = {
+    "sst": (
+        "thetao",
+        {
+            "standard_name": "sea_surface_temperature",
+            "long_name": "synthetic hourly sea surface temperature (SQG turbulence)",
+            "units": "degree_Celsius",
+        },
+    ),
+    "lwp": (
+        "lwp",
+        {
+            "standard_name": "atmosphere_mass_content_of_cloud_liquid_water",
+            "long_name": "synthetic liquid water path",
+            "units": "g m-2",
+        },
+    ),
+}
+
+
+def _name_and_attrs(generator: str, seed: int) -> dict[str, Any]:
+    """``name`` and ``attrs`` of the DataArray that ``generator(seed=seed)`` returns."""
+    name, attrs = _VARIABLES[generator]
+    source = f"seainpaint.synthetic.{generator}(seed={seed})"
+    return {"name": name, "attrs": {**attrs, "source": source}}
 
 
 def _wavenumbers(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -44,7 +77,7 @@ def sqg_anomaly(
     size: int = 64,
     *,
     seed: int = 0,
-    steps_per_frame: int = 4,
+    steps_per_frame: int = _STEPS_PER_FRAME,
     spinup_steps: int = 400,
     dt: float = 0.1,
     forcing: float = 0.3,
@@ -110,7 +143,7 @@ def sst(
     gradient: float = 1.5,
     eddy_amplitude: float = 0.35,
     diurnal_amplitude: float = 0.15,
-    steps_per_frame: int = 4,
+    steps_per_frame: int = _STEPS_PER_FRAME,
     land: np.ndarray | None = None,
 ) -> xr.DataArray:
     """Synthetic hourly SST in °C on a lat-lon grid.
@@ -150,11 +183,8 @@ def sst(
     lon_mean = float(coords["longitude"].mean())
     local_solar = (hours + lon_mean / 15.0) % 24
     diurnal = diurnal_amplitude * np.cos(2 * np.pi * (local_solar - 15.0) / 24.0)
-    values = (
-        meridional[None, :, None]
-        + eddy_amplitude * anomaly
-        + diurnal[:, None, None]
-    ).astype(np.float32)
+    values = meridional[None, :, None] + eddy_amplitude * anomaly + diurnal[:, None, None]
+    values = values.astype(np.float32)
     if land is not None:
         land = np.asarray(land, dtype=bool)
         if land.shape != (size, size):
@@ -176,13 +206,7 @@ def sst(
                 {"standard_name": "longitude", "units": "degrees_east", "axis": "X"},
             ),
         },
-        name="thetao",
-        attrs={
-            "standard_name": "sea_surface_temperature",
-            "long_name": "synthetic hourly sea surface temperature (SQG turbulence)",
-            "units": "degree_Celsius",
-            "source": f"seainpaint.synthetic.sst(seed={seed})",
-        },
+        **_name_and_attrs("sst", seed),
     )
 
 
@@ -249,11 +273,5 @@ def lwp(
             "y": ("y", (np.arange(n) + 0.5) * dx, {"units": "m"}),
             "x": ("x", (np.arange(n) + 0.5) * dx, {"units": "m"}),
         },
-        name="lwp",
-        attrs={
-            "standard_name": "atmosphere_mass_content_of_cloud_liquid_water",
-            "long_name": "synthetic liquid water path",
-            "units": "g m-2",
-            "source": f"seainpaint.synthetic.lwp(seed={seed})",
-        },
+        **_name_and_attrs("lwp", seed),
     )

@@ -10,15 +10,38 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import xarray as xr
+from numpy.typing import DTypeLike
 from scipy import ndimage
 from tqdm.auto import tqdm
 
 from ..field import FieldDims, canonical, field_dims, validate_field
 
 FrameFiller = Callable[[np.ndarray, np.ndarray], np.ndarray]
+F = TypeVar("F", bound=Callable[..., Any])
+
+FRAME_BASELINE_DOC = """\
+    progress : bool
+        Show a progress bar over frames.
+
+    Returns
+    -------
+    xarray.DataArray
+        Prediction for every pixel (use through :func:`seainpaint.fill`).
+"""
+
+
+def frame_baseline_doc(func: F) -> F:
+    """Finish the docstring of a frame-by-frame baseline with the part they all share.
+
+    The docstring ends with the baseline's own parameters; the ``progress`` parameter and
+    the Returns section (:data:`FRAME_BASELINE_DOC`) are appended to it.
+    """
+    func.__doc__ = f"{(func.__doc__ or '').rstrip()}\n{FRAME_BASELINE_DOC}    "
+    return func
 
 
 def _whole_frames(da: xr.DataArray, y: str, x: str) -> xr.DataArray:
@@ -28,27 +51,36 @@ def _whole_frames(da: xr.DataArray, y: str, x: str) -> xr.DataArray:
     return da.chunk({y: -1, x: -1})
 
 
+def _per_frame(
+    kernel: Callable[..., np.ndarray], dims: FieldDims, *arrays: xr.DataArray, dtype: DTypeLike
+) -> xr.DataArray:
+    """``kernel`` applied to the matching 2-D ``(y, x)`` frames of ``arrays``.
+
+    Every chunk of the arrays must hold whole frames (:func:`_whole_frames`); the result
+    has the frame dims last and dtype ``dtype``, lazy on dask input.
+    """
+    frame = [dims.y, dims.x]
+    return xr.apply_ufunc(
+        kernel,
+        *arrays,
+        input_core_dims=[frame] * len(arrays),
+        output_core_dims=[frame],
+        vectorize=True,
+        dask="parallelized",
+        output_dtypes=[dtype],
+    )
+
+
 def _temporal_mean(obs: xr.DataArray, dims: FieldDims) -> xr.DataArray:
     """Each pixel's mean over time, never-observed pixels from their nearest neighbour."""
     wide = obs.astype(np.float64)
     if wide.chunks is not None:  # whole series per chunk: chunking-independent sums
         wide = wide.chunk({d: (-1 if d == dims.time else "auto") for d in wide.dims})
     mean = wide.mean(dims.time, skipna=True)
-    mean = _whole_frames(mean, dims.y, dims.x)
-    return xr.apply_ufunc(
-        nearest_fill,
-        mean,
-        input_core_dims=[[dims.y, dims.x]],
-        output_core_dims=[[dims.y, dims.x]],
-        vectorize=True,
-        dask="parallelized",
-        output_dtypes=[np.float64],
-    )
+    return _per_frame(nearest_fill, dims, _whole_frames(mean, dims.y, dims.x), dtype=np.float64)
 
 
-def _fill_one_frame(
-    frame: np.ndarray, fallback: np.ndarray, fill_frame: FrameFiller
-) -> np.ndarray:
+def _fill_one_frame(frame: np.ndarray, fallback: np.ndarray, fill_frame: FrameFiller) -> np.ndarray:
     values = np.asarray(frame, dtype=np.float64)
     missing = ~np.isfinite(values)
     if not missing.any():
@@ -93,19 +125,11 @@ def fill_frames(
     kernel = functools.partial(_fill_one_frame, fill_frame=fill_frame)
     bar = None
     if progress and can.chunks is None:
-        bar = tqdm(total=can.size // (can.sizes[dims.y] * can.sizes[dims.x]), desc=desc,
-                   leave=False)
+        bar = tqdm(
+            total=can.size // (can.sizes[dims.y] * can.sizes[dims.x]), desc=desc, leave=False
+        )
         kernel = _counted(kernel, bar)
-    out = xr.apply_ufunc(
-        kernel,
-        can,
-        fallback,
-        input_core_dims=[[dims.y, dims.x], [dims.y, dims.x]],
-        output_core_dims=[[dims.y, dims.x]],
-        vectorize=True,
-        dask="parallelized",
-        output_dtypes=[can.dtype],
-    )
+    out = _per_frame(kernel, dims, can, fallback, dtype=can.dtype)
     if bar is not None:
         bar.close()
     return out.transpose(*obs.dims).assign_attrs(obs.attrs)
@@ -166,17 +190,6 @@ def complete_frames(predicted: xr.DataArray, target: xr.DataArray) -> xr.DataArr
     """
     dims = field_dims(predicted)
     can = _whole_frames(canonical(predicted)[0], dims.y, dims.x)
-    target = target.reset_coords(drop=True)
-    if target.chunks is not None:
-        target = target.chunk({dims.y: -1, dims.x: -1})
-    out = xr.apply_ufunc(
-        _complete_one_frame,
-        can,
-        target,
-        input_core_dims=[[dims.y, dims.x], [dims.y, dims.x]],
-        output_core_dims=[[dims.y, dims.x]],
-        vectorize=True,
-        dask="parallelized",
-        output_dtypes=[can.dtype],
-    )
+    target = _whole_frames(target.reset_coords(drop=True), dims.y, dims.x)
+    out = _per_frame(_complete_one_frame, dims, can, target, dtype=can.dtype)
     return out.transpose(*predicted.dims).assign_attrs(predicted.attrs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ._frames import fill_frames
+from ._frames import fill_frames, frame_baseline_doc
 
 
 def _biharmonic_frame(frame: np.ndarray, missing: np.ndarray) -> np.ndarray:
@@ -15,6 +15,7 @@ def _biharmonic_frame(frame: np.ndarray, missing: np.ndarray) -> np.ndarray:
     return inpaint_biharmonic(image, missing)
 
 
+@frame_baseline_doc
 def biharmonic(obs: xr.DataArray, progress: bool = False) -> xr.DataArray:
     """Fill each frame (and channel) by biharmonic inpainting (Damelin & Hoang 2018).
 
@@ -28,12 +29,5 @@ def biharmonic(obs: xr.DataArray, progress: bool = False) -> xr.DataArray:
     ----------
     obs : xarray.DataArray
         Field ``(time, y, x[, channel])`` with NaN where missing.
-    progress : bool
-        Show a progress bar over frames.
-
-    Returns
-    -------
-    xarray.DataArray
-        Prediction for every pixel (use through :func:`seainpaint.fill`).
     """
     return fill_frames(obs, _biharmonic_frame, desc="biharmonic", progress=progress)

@@ -224,18 +224,22 @@ def dineof_matrix(
     return filled, {"modes": best_k, "cv_rms": cv_rms, "iterations": iterations}
 
 
+# dineof passes its options on to dineof_matrix, with the same defaults: set once, there
+_MATRIX_DEFAULTS = dineof_matrix.__kwdefaults__
+
+
 def dineof(
     obs: xr.DataArray,
     *,
-    max_modes: int | None = None,
-    cv_fraction: float = 0.03,
-    patience: int = 2,
-    tol: float = 1e-3,
-    max_iter: int = 100,
-    search_iter: int = 25,
-    min_gain: float = 0.005,
-    seed: int = 0,
-    progress: bool = False,
+    max_modes: int | None = _MATRIX_DEFAULTS["max_modes"],
+    cv_fraction: float = _MATRIX_DEFAULTS["cv_fraction"],
+    patience: int = _MATRIX_DEFAULTS["patience"],
+    tol: float = _MATRIX_DEFAULTS["tol"],
+    max_iter: int = _MATRIX_DEFAULTS["max_iter"],
+    search_iter: int = _MATRIX_DEFAULTS["search_iter"],
+    min_gain: float = _MATRIX_DEFAULTS["min_gain"],
+    seed: int = _MATRIX_DEFAULTS["seed"],
+    progress: bool = _MATRIX_DEFAULTS["progress"],
 ) -> xr.DataArray:
     """Fill a field with DINEOF.
 

@@ -6,7 +6,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import MethodError
-from ._frames import fill_frames
+from ._frames import fill_frames, frame_baseline_doc
 
 ALGORITHMS = ("telea", "navier_stokes")
 
@@ -26,6 +26,7 @@ def _inpaint_frame(frame: np.ndarray, missing: np.ndarray, flag: int, radius: fl
     return filled.astype(np.float64) * (scale / 255.0) + lo
 
 
+@frame_baseline_doc
 def opencv_inpaint(
     obs: xr.DataArray,
     algorithm: str = "telea",
@@ -47,13 +48,6 @@ def opencv_inpaint(
         ``cv2.INPAINT_TELEA`` (fast marching, Telea 2004) or ``cv2.INPAINT_NS``.
     radius : float
         Neighbourhood radius in pixels.
-    progress : bool
-        Show a progress bar over frames.
-
-    Returns
-    -------
-    xarray.DataArray
-        Prediction for every pixel (use through :func:`seainpaint.fill`).
     """
     import cv2
 

@@ -249,6 +249,35 @@ def publish(
     return target
 
 
+def _create_empty_file(path: Path) -> None:
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+
+
+def _reserve(
+    target: str | os.PathLike[str],
+    *,
+    kind: str,
+    overwrite: bool,
+    suffix: str | None,
+    create: Callable[[Path], object],
+) -> tuple[Path, Path]:
+    """The checked ``target`` and a new temporary next to it, made by ``create(tmp)``.
+
+    ``target``'s folder is made if needed and the stale temporaries of ``target`` are
+    removed first; ``create`` must raise :class:`FileExistsError` when the name is taken.
+    """
+    target = check_target(target, kind=kind, overwrite=overwrite)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale(target)
+    while True:
+        tmp = temp_path(target, suffix=suffix)
+        try:
+            create(tmp)
+            return target, tmp
+        except FileExistsError:  # pragma: no cover - 32 random bits collided
+            continue
+
+
 @contextlib.contextmanager
 def atomic_file(
     target: str | os.PathLike[str], *, overwrite: bool = False, suffix: str | None = None
@@ -280,16 +309,9 @@ def atomic_file(
     OutputExistsError
         ``target`` exists and ``overwrite`` is false, or ``target`` is a folder.
     """
-    target = check_target(target, kind="file", overwrite=overwrite)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale(target)
-    while True:
-        tmp = temp_path(target, suffix=suffix)
-        try:
-            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-            break
-        except FileExistsError:  # pragma: no cover - 32 random bits collided
-            continue
+    target, tmp = _reserve(
+        target, kind="file", overwrite=overwrite, suffix=suffix, create=_create_empty_file
+    )
     try:
         yield tmp
         if tmp.is_dir():
@@ -329,16 +351,7 @@ def atomic_dir(target: str | os.PathLike[str], *, overwrite: bool = False) -> It
     OutputExistsError
         ``target`` exists and ``overwrite`` is false, or ``target`` is a file.
     """
-    target = check_target(target, kind="dir", overwrite=overwrite)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale(target)
-    while True:
-        tmp = temp_path(target, suffix="")
-        try:
-            tmp.mkdir()
-            break
-        except FileExistsError:  # pragma: no cover
-            continue
+    target, tmp = _reserve(target, kind="dir", overwrite=overwrite, suffix="", create=Path.mkdir)
     try:
         yield tmp
         follow_umask(tmp)

@@ -81,6 +81,7 @@ def power_spectrum(da: xr.DataArray, land: np.ndarray | None = None) -> xr.DataA
 
 
 RELATIVE_POWER_FLOOR = 1e-6  # bands with less of the truth's power than this give NaN
+N_BANDS = 3  # default bands: thirds of the wavenumber range (low, middle, high)
 
 
 def spectrum_ratio(
@@ -89,7 +90,7 @@ def spectrum_ratio(
     obs: xr.DataArray | None = None,
     *,
     mask: MaskLike | None = None,
-    n_bands: int = 3,
+    n_bands: int = N_BANDS,
 ) -> dict[str, float]:
     """Power of the fill over power of the truth in wavenumber bands.
 

@@ -36,6 +36,17 @@ STRIDES = (2, 2, 2, 2, 2, 2, 1, 1)
 DISCRIMINATOR_BASE = {"fast": 16, "paper": 32}  # C_base of Df and Ds per arch
 
 
+def _defaults(arch: str) -> dict[str, Any]:
+    """Every configuration key with its default for ``arch`` (which selects the base)."""
+    return {
+        "arch": arch,
+        "channels": 1,
+        "base": DISCRIMINATOR_BASE[arch],
+        "spectral_norm": True,
+        "min_size": 4,
+    }
+
+
 def discriminator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     """Complete a discriminator configuration with its defaults and check it.
 
@@ -44,23 +55,19 @@ def discriminator_config(config: dict[str, Any] | None = None) -> dict[str, Any]
     (only selects the default base).
     """
     cfg = dict(config or {})
-    known = {"channels", "base", "spectral_norm", "min_size", "arch"}
-    unknown = sorted(set(cfg) - known)
+    known = sorted(_defaults("fast"))  # the same keys for every arch
+    unknown = sorted(set(cfg) - set(known))
     if unknown:
-        raise ConfigError(f"unknown discriminator config keys {unknown}; known: {sorted(known)}")
-    arch = cfg.setdefault("arch", "fast")
+        raise ConfigError(f"unknown discriminator config keys {unknown}; known: {known}")
+    arch = cfg.get("arch", "fast")
     if arch not in DISCRIMINATOR_BASE:
         raise ConfigError(f"unknown arch {arch!r}; choose one of {tuple(DISCRIMINATOR_BASE)}")
-    cfg.setdefault("channels", 1)
-    cfg.setdefault("base", DISCRIMINATOR_BASE[arch])
-    cfg.setdefault("spectral_norm", True)
-    cfg.setdefault("min_size", 4)
+    for key, default in _defaults(arch).items():
+        cfg.setdefault(key, default)
     for key in ("channels", "base", "min_size"):
         value = cfg[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ConfigError(
-                f"discriminator config {key!r} must be a positive int, got {value!r}"
-            )
+            raise ConfigError(f"discriminator config {key!r} must be a positive int, got {value!r}")
     return cfg
 
 
