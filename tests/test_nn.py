@@ -387,3 +387,22 @@ def test_untrained_generator_with_prior_is_interpolation_in_time():
     torch.testing.assert_close(phi, expected, atol=1e-6, rtol=1e-6)
     assert phi.abs().max() > 1.5
     assert log_b.shape == y.shape and torch.isfinite(log_b).all()
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("size", [40, 12])  # a 3-D kernel, and small frames folded
+@pytest.mark.parametrize("use_sn", [False, True])
+def test_frame_conv_on_a_sequence_equals_the_conv_of_every_frame(stride, size, use_sn):
+    from seainpaint.nn.layers import conv2d, fold_time, unfold_time
+
+    torch.manual_seed(0)
+    conv = conv2d(5, 7, 3, stride=stride, use_sn=use_sn).eval()
+    x = torch.randn(2, 5, 6, size, size + 3)
+    with torch.no_grad():
+        by_frame = unfold_time(torch.nn.functional.conv2d(
+            fold_time(x), conv.weight, conv.bias, stride=stride, padding=1), 6)
+        seq = conv(x)
+    assert seq.shape == by_frame.shape
+    torch.testing.assert_close(seq, by_frame, rtol=1e-5, atol=1e-5)
+    if not use_sn:  # the state dict is a Conv2d's: models saved before load into it
+        assert conv.state_dict().keys() == torch.nn.Conv2d(5, 7, 3).state_dict().keys()

@@ -88,6 +88,7 @@ from .layers import (
     ConfigError,
     Conv2p1d,
     ConvGRUCell,
+    FrameConv2d,
     ResBlock3d,
     SelfAttention2d,
     batch_norm,
@@ -299,13 +300,19 @@ def _head_conv(cin: int, cout: int, prior: str, use_sn: bool) -> nn.Module:
 
 
 class _FrameWise(nn.Module):
-    """Apply a 2-D module to every frame of ``(B, C, T, H, W)``."""
+    """Apply a 2-D module to every frame of ``(B, C, T, H, W)``.
+
+    A :class:`~.layers.FrameConv2d` takes the sequence as it is; any other module gets
+    the frames folded into the batch.
+    """
 
     def __init__(self, module: nn.Module) -> None:
         super().__init__()
         self.module = module
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if isinstance(self.module, FrameConv2d):
+            return self.module(x)
         return unfold_time(self.module(fold_time(x)), x.shape[2])
 
 
@@ -318,9 +325,7 @@ class _Up(nn.Module):
         self.conv = conv2d(cin, cout, 1, use_sn=use_sn)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        t = x.shape[2]
-        f = self.conv(fold_time(self.norm(x)))
-        return unfold_time(F.interpolate(f, scale_factor=2, mode="nearest"), t)
+        return F.interpolate(self.conv(self.norm(x)), scale_factor=(1, 2, 2), mode="nearest")
 
 
 class _Recurrent(nn.Module):

@@ -99,11 +99,40 @@ def plain_state_dict(module: nn.Module) -> dict[str, torch.Tensor]:
         module.train(was_training)
 
 
+class FrameConv2d(nn.Conv2d):
+    """A 2-D convolution that also takes sequences ``(B, C, T, H, W)``, frame by frame.
+
+    On a sequence of frames of at least ``MIN_PIXELS_3D`` pixels it runs as a 3-D
+    convolution with a ``1 x k x k`` kernel (the same weights, ``weight[:, :, None]``)
+    instead of folding time into the batch: on the CPU that is 1.5-5x faster at the
+    generator's full resolution (few channels, large frames), and no copy of the input is
+    made. Smaller frames are folded (oneDNN leaves small 3-D convolutions to a slow
+    kernel). Parameters and state dict are those of :class:`torch.nn.Conv2d`, so saved
+    models load unchanged.
+    """
+
+    MIN_PIXELS_3D = 32 * 32
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 5:
+            return super().forward(x)
+        if (self.padding_mode != "zeros" or isinstance(self.padding, str)
+                or x.shape[-2] * x.shape[-1] < self.MIN_PIXELS_3D):
+            return unfold_time(super().forward(fold_time(x)), x.shape[2])
+        return F.conv3d(x, self.weight.unsqueeze(2), self.bias, stride=(1, *self.stride),
+                        padding=(0, *self.padding), dilation=(1, *self.dilation),
+                        groups=self.groups)
+
+
 def conv2d(cin: int, cout: int, k: int = 3, stride: int = 1, *, use_sn: bool = True,
            bias: bool = True, padding_mode: str = "zeros") -> nn.Module:
-    """A 2-D convolution with 'same' padding, N(0, 0.02) init and spectral norm."""
-    layer = nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, bias=bias,
-                      padding_mode=padding_mode)
+    """A 2-D convolution with 'same' padding, N(0, 0.02) init and spectral norm.
+
+    A :class:`FrameConv2d`: it also applies to every frame of a ``(B, C, T, H, W)``
+    sequence.
+    """
+    layer = FrameConv2d(cin, cout, k, stride=stride, padding=k // 2, bias=bias,
+                        padding_mode=padding_mode)
     return sn(layer, use_sn)
 
 
@@ -244,8 +273,7 @@ class Conv2p1d(nn.Module):
                                use_sn)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        t = x.shape[2]
-        y = unfold_time(self.spatial(fold_time(x)), t)
+        y = self.spatial(x)  # frame by frame (a FrameConv2d)
         if self.kt == 1:
             return y
         y = self.act(y)
