@@ -593,6 +593,11 @@ def _predict_block(block: np.ndarray, t_index: np.ndarray, y_index: np.ndarray,
             lo = depth[axis] if where > 0 else 0
             hi = n - (depth[axis] if where < count - 1 else 0)
         interior.append(slice(lo, max(hi, lo)))
+    if opts.get("threads") is None and block_info is not None:
+        # fewer chunks than cores (a 240-frame field in a few spatial chunks): share the
+        # cores out among them instead of one torch thread per task
+        tasks = int(np.prod(block_info[0]["num-chunks"][:3]))
+        opts = {**opts, "threads": max(1, cpu_cores() // tasks)}
     norm = np.asarray(normalize(np.asarray(block, dtype=np.float32)), dtype=np.float32)
     pred = _predict_region(predict, norm, plan, origin=origin, interior=tuple(interior),
                            hours=np.asarray(hours).ravel(), fill_value=fill_value,
@@ -722,6 +727,10 @@ def _lazy(block_fn: Callable[..., np.ndarray], data: Any, hours: np.ndarray, pla
             size = max(4 * step, max(chunks[axis]) // step * step)
             n = data.shape[axis]
             chunks[axis] = tuple(min(size, n - i) for i in range(0, n, size))
+    # time chunks at least twice the margin: a chunk then reads at most twice its frames
+    # (a 240-frame field stays one chunk; the network only runs the windows it owns)
+    if depth[0] and len(chunks[0]) > 1:
+        chunks[0] = ensure_minimum_chunksize(min(2 * depth[0], data.shape[0]), chunks[0])
     for axis in range(3):
         if len(chunks[axis]) == 1:
             depth[axis] = 0  # one chunk along this axis: nothing to share
