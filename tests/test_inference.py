@@ -322,3 +322,34 @@ def test_roomy_malloc_reuses_memory_that_glibc_would_map_afresh(dask_worker):
     assert roomy < plain / 10
     if dask_worker:
         assert after >= n * huge_pages
+
+
+def test_tasks_share_the_cores_when_a_field_has_fewer_chunks_than_cores():
+    """One chunk under dask's threaded scheduler: its task gets every core (not one torch
+    thread, which left the others idle); as many chunks as cores: one thread each."""
+    import dask
+
+    from seainpaint.inference import cpu_cores
+
+    seen = []
+
+    def spy(y, m):
+        seen.append(torch.get_num_threads())
+        return y.clone()
+
+    cores = cpu_cores()
+    n_t = 12 * max(cores, 2)
+    da = _as_dataarray(_field(t=n_t, h=16, w=16, c=1, seed=1), channel=False)
+    opts = dict(normalize=_norm, denormalize=_denorm, fill_value=C, window=6, overlap=2,
+                device="cpu")
+    before = torch.get_num_threads()
+    try:
+        with dask.config.set(scheduler="threads"):
+            predict_dataarray(spy, da.chunk({"time": -1}), **opts).compute()
+            assert seen and set(seen) == {cores}
+            seen.clear()
+            # chunks of 12 frames (twice the margin of 5 frames: kept as they are)
+            predict_dataarray(spy, da.chunk({"time": 12}), **opts).compute()
+            assert set(seen) == {max(1, cores // (n_t // 12))}
+    finally:
+        torch.set_num_threads(before)
