@@ -362,13 +362,14 @@ def _predict_region(predict: PredictFn, values: np.ndarray, plan: FillPlan, *,
     Runs every window and tile of ``plan`` that touches the interior (they must lie
     inside the region) and blends them with the plan's global weights. The inputs (and
     temporal context) of a tile are built for a run of consecutive windows at a time, so
-    memory holds the region, the result and one run of one tile. Returns ``(T, H, W, C)``
-    (or ``2C`` with the scale) for the whole region, zero outside the interior.
+    memory holds the region, the interior's result and one run of one tile. Returns
+    ``(t, h, w, C)`` (or ``2C`` with the scale) for the interior only.
     """
     dev = select_device(device, threads)
-    n_t, n_y, n_x, n_c = values.shape
+    n_c = values.shape[3]
     n_out = 2 * n_c if uncertainty else n_c
-    out = np.zeros((n_out, n_t, n_y, n_x), dtype=np.float32)
+    inner_shape = tuple(sl.stop - sl.start for sl in interior)
+    out = np.zeros((n_out, *inner_shape), dtype=np.float32)
     chosen = []
     for axis, sl in enumerate(interior):
         starts, lengths, weights, _ = plan.axes[axis]
@@ -423,9 +424,12 @@ def _predict_region(predict: PredictFn, values: np.ndarray, plan: FillPlan, *,
             parts.append(torch.exp(res[1].detach().float()).cpu().numpy())
         pred = np.concatenate(parts, axis=1)
         for k, (sl, _, a, b, c) in enumerate(items):
-            w = (t_w[a][:, None, None] * y_w[b][None, :, None]
-                 * x_w[c][None, None, :]).astype(np.float32)
-            out[(slice(None),) + sl] += pred[k] * w
+            # the part of the window/tile inside the interior: where it lands, what it is
+            dst, src = zip(*(_overlap(s_, i_) for s_, i_ in zip(sl, interior, strict=True)),
+                           strict=True)
+            ws, wy, wx = t_w[a][src[0]], y_w[b][src[1]], x_w[c][src[2]]
+            w = (ws[:, None, None] * wy[None, :, None] * wx[None, None, :]).astype(np.float32)
+            out[(slice(None), *dst)] += pred[k][(slice(None), *src)] * w
         if bar is not None:
             bar.update(len(items))
 
@@ -460,9 +464,16 @@ def _predict_region(predict: PredictFn, values: np.ndarray, plan: FillPlan, *,
     norm = (t_tot[ot + it.start:ot + it.stop][:, None, None]
             * y_tot[oy + iy.start:oy + iy.stop][None, :, None]
             * x_tot[ox + ix.start:ox + ix.stop][None, None, :]).astype(np.float32)
-    result = np.zeros((n_t, n_y, n_x, n_out), dtype=np.float32)
-    result[interior] = np.moveaxis(out[(slice(None),) + tuple(interior)] / norm, 0, -1)
-    return result
+    out /= norm
+    return np.moveaxis(out, 0, -1)
+
+
+def _overlap(part: slice, interior: slice) -> tuple[slice, slice]:
+    """Where ``part`` (region coordinates) meets ``interior``: that stretch in interior
+    coordinates and in ``part``'s own."""
+    lo, hi = max(part.start, interior.start), min(part.stop, interior.stop)
+    hi = max(hi, lo)
+    return slice(lo - interior.start, hi - interior.start), slice(lo - part.start, hi - part.start)
 
 
 def predict_array(
@@ -548,11 +559,11 @@ def predict_array(
         raise MethodError(f"max_voxels must be an int >= 1, got {max_voxels!r}")
     plan = plan_fill(values.shape[:3], window=window, overlap=overlap, tile=tile, halo=halo,
                      align=align, max_voxels=max_voxels, reach=getattr(predict, "reach", None))
-    return _predict_region(
+    return np.ascontiguousarray(_predict_region(
         predict, values, plan, origin=(0, 0, 0),
         interior=tuple(slice(0, n) for n in values.shape[:3]), hours=hours,
         fill_value=fill_value, uncertainty=uncertainty, batch_size=batch_size, device=device,
-        threads=threads, max_voxels=max_voxels, progress=progress)
+        threads=threads, max_voxels=max_voxels, progress=progress))
 
 
 # ------------------------------------------------------------------------- DataArrays
@@ -565,9 +576,12 @@ def affine(values: np.ndarray, *, mean: np.ndarray, scale: np.ndarray,
     A plain function of arrays, so ``functools.partial(affine, mean=..., scale=...)``
     pickles and travels to dask workers by value.
     """
+    # float32 throughout: the fill's arrays are float32, and float64 temporaries of a
+    # chunk with its margins cost gigabytes
+    mean, scale = np.float32(mean), np.float32(scale)
     if inverse:
-        return values.astype(np.float64) * scale + mean
-    return ((values - mean) / scale).astype(np.float32)
+        return values.astype(np.float32, copy=False) * scale + mean
+    return (values.astype(np.float32, copy=False) - mean) / scale
 
 
 def _predict_block(block: np.ndarray, t_index: np.ndarray, y_index: np.ndarray,
@@ -602,11 +616,16 @@ def _predict_block(block: np.ndarray, t_index: np.ndarray, y_index: np.ndarray,
     pred = _predict_region(predict, norm, plan, origin=origin, interior=tuple(interior),
                            hours=np.asarray(hours).ravel(), fill_value=fill_value,
                            uncertainty=scale_out is not None, **opts)
+    del norm
     c = block.shape[-1]
-    out = [np.asarray(denormalize(pred[..., :c]), dtype=np.float32)]
+    # the whole block's shape (map_overlap trims the margins off): zeros there, whose pages
+    # are never touched
+    out = np.zeros(block.shape[:3] + (pred.shape[-1],), dtype=np.float32)
+    inner = out[tuple(interior)]
+    inner[..., :c] = denormalize(pred[..., :c])
     if scale_out is not None:
-        out.append(np.asarray(scale_out(pred[..., c:]), dtype=np.float32))
-    return np.concatenate(out, axis=-1)
+        inner[..., c:] = scale_out(pred[..., c:])
+    return out
 
 
 def _hours(can: xr.DataArray, time_dim: str) -> np.ndarray:
@@ -651,6 +670,8 @@ def predict_dataarray(
     **opts
         ``window``, ``overlap``, ``tile``, ``halo``, ``batch_size``, ``device``,
         ``threads``, ``align``, ``max_voxels``, ``progress`` of :func:`predict_array`.
+        On dask input ``threads`` defaults to the cores shared out among the chunks
+        (one per task when there are at least as many chunks as cores).
 
     Returns
     -------

@@ -171,12 +171,16 @@ class InpaintModel:
         )
 
     def normalize(self, values: np.ndarray) -> np.ndarray:
-        """Physical units -> network units, on arrays ending with the channel axis."""
-        return ((values - self.mean) / self.scale).astype(np.float32)
+        """Physical units -> network units (float32), on arrays ending with the channel axis."""
+        from .inference import affine
+
+        return affine(values, mean=self.mean, scale=self.scale)
 
     def denormalize(self, values: np.ndarray) -> np.ndarray:
-        """Network units -> physical units, on arrays ending with the channel axis."""
-        return values.astype(np.float64) * self.scale + self.mean
+        """Network units -> physical units (float32), on arrays ending with the channel axis."""
+        from .inference import affine
+
+        return affine(values, mean=self.mean, scale=self.scale, inverse=True)
 
     def __repr__(self) -> str:
         data = self.config.get("data", {})
