@@ -5,7 +5,7 @@ Three tables, in one run:
 1. **Network**: the default generator's forward pass on windows of 24 x 144 x 144 (the
    fill's tiles) and others, frame convolutions run as ``1 x k x k`` 3-D convolutions
    (the default) or with time folded into the batch (the first landing), with glibc's
-   malloc thresholds as they come or raised as the fill does (``seainpaint._malloc``),
+   malloc thresholds as they come or raised as the fill does (``seainpaint.inference.malloc``),
    best of ``--repeats`` alternated runs, Mpx/s.
 2. **Plan on a large field**: the shipped synthetic model fills a 192 x 256 x 256
    synthetic hourly SST under synthetic clouds (34 %), in memory, with each plan: seconds,
@@ -39,7 +39,7 @@ PLANS = {
 def network_table(repeats: int) -> None:
     import contextlib
 
-    from seainpaint._malloc import roomy_malloc
+    from seainpaint.inference.malloc import roomy_malloc
     from seainpaint.nn import build_generator
     from seainpaint.nn.layers import FrameConv2d
 

@@ -9,6 +9,7 @@ validation), so validation pixels are never seen in training.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ import xarray as xr
 
 from ..errors import FieldError
 from ..field import canonical, field_dims, land_mask
+from ..inference import affine
 
 IN_MEMORY_BYTES = 2 * 2**30  # fields up to 2 GiB (float32) are loaded once
 
@@ -138,15 +140,15 @@ class FieldWindows:
         self.hours, self.step = time_axis(da)
         self.land = np.asarray(land, dtype=bool)
         self.sea = ~self.land
-        self.mean = np.asarray(norm.mean, np.float32)
-        self.scale = np.asarray(norm.scale, np.float32)
+        # the fill's own normalisation (one implementation, float32)
+        self.normalize = functools.partial(affine, mean=norm.mean, scale=norm.scale)
         n_bytes = 4 * can.size
         self.in_memory = n_bytes <= max_bytes or can.chunks is None
         if self.in_memory:
             values = np.asarray(can.values, dtype=np.float32)
             if not self.has_channel:
                 values = values[..., None]
-            self.data: Any = (values - self.mean) / self.scale
+            self.data: Any = self.normalize(values)
         else:
             self.data = can.data
 
@@ -162,7 +164,7 @@ class FieldWindows:
             block = np.asarray(block, dtype=np.float32)
             if not self.has_channel:
                 block = block[..., None]
-            out.append((block - self.mean) / self.scale)
+            out.append(self.normalize(block))
         return out
 
 
