@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 import xarray as xr
+from tiny import one_thread  # noqa: F401  (a fixture)
 from torch import nn
 
 from seainpaint.errors import FieldError, MethodError, SeainpaintError
@@ -28,13 +29,7 @@ from seainpaint.nn import build_generator
 C = -2.0  # the constant that replaces missing values
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors run fastest on one thread (no OpenMP sync on a loaded machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: one torch thread
 
 
 class LocalNet(nn.Module):

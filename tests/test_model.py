@@ -7,20 +7,11 @@ import json
 import numpy as np
 import pytest
 import xarray as xr
+from tiny import TINY
 
 import seainpaint
 from seainpaint import InpaintModel, OutputExistsError, SeainpaintError
 from seainpaint.model import CONFIG_FILE, WEIGHTS_FILE
-
-TINY = dict(
-    window=4,
-    patch=16,
-    batch_size=2,
-    base=4,
-    discriminator_options={"base": 4},
-    n_val=2,
-    progress=False,
-)
 
 
 def _field(n_time: int = 20, size: int = 16, seed: int = 0) -> xr.DataArray:

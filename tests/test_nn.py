@@ -7,6 +7,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from tiny import one_thread  # noqa: F401  (a fixture)
 from torch import nn
 
 from seainpaint.errors import SeainpaintError
@@ -23,14 +24,7 @@ from seainpaint.nn import (
 )
 from seainpaint.nn.layers import parametric_layers
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors run fastest on one thread (no OpenMP sync on a loaded machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: one torch thread
 
 
 # tiny configurations keep the tests fast on 2 CPU cores

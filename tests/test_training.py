@@ -8,22 +8,13 @@ import numpy as np
 import pytest
 import torch
 import xarray as xr
+from tiny import TINY
 from typer.testing import CliRunner
 
 import seainpaint
 from seainpaint import InpaintModel, SeainpaintError
 from seainpaint.cli import app
 from seainpaint.training import CHECKPOINT_FILE
-
-TINY = dict(
-    window=4,
-    patch=16,
-    batch_size=2,
-    base=4,
-    discriminator_options={"base": 4},
-    n_val=2,
-    progress=False,
-)
 
 
 def _field(n_time: int = 32, size: int = 16, amplitude: float = 3.0) -> xr.DataArray:
