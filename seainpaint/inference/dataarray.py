@@ -19,9 +19,6 @@ from .region import PredictFn, _predict_region
 ArrayFn = Callable[[np.ndarray], np.ndarray]
 
 
-# ------------------------------------------------------------------------- DataArrays
-
-
 def affine(values: np.ndarray, *, mean: np.ndarray, scale: np.ndarray,
            inverse: bool = False) -> np.ndarray:
     """``(values - mean) / scale`` (or its inverse) on arrays ending with the channel axis.
