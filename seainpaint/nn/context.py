@@ -37,11 +37,24 @@ def context_channels(channels: int) -> int:
     return GAP_CHANNELS + channels
 
 
-def _previous_observed(obs: torch.Tensor) -> torch.Tensor:
-    """Index of the last observed frame at or before each frame (-1 where none)."""
+def _observed_index(obs: torch.Tensor, *, forward: bool = True) -> torch.Tensor:
+    """Index of the last observed frame at or before each frame (``forward``), or of the
+    first one at or after it; -1 where there is none.
+
+    A running maximum (minimum) frame by frame: on the CPU several times faster than
+    ``cummax`` along the time axis, whose elements lie a frame apart in memory, and no
+    flipped copies.
+    """
     t_len = obs.shape[2]
     t = torch.arange(t_len, device=obs.device).view(1, 1, t_len, 1, 1)
-    return torch.where(obs, t, torch.full_like(t, -1)).cummax(2).values
+    index = torch.where(obs, t, torch.full_like(t, -1 if forward else t_len))
+    if forward:
+        for k in range(1, t_len):
+            torch.maximum(index[:, :, k], index[:, :, k - 1], out=index[:, :, k])
+        return index
+    for k in range(t_len - 2, -1, -1):
+        torch.minimum(index[:, :, k], index[:, :, k + 1], out=index[:, :, k])
+    return index.masked_fill_(index == t_len, -1)
 
 
 def _shift(index: torch.Tensor, by: int, fill: int) -> torch.Tensor:
@@ -139,12 +152,11 @@ def temporal_context(
             tt = tt.view(1, 1, t_len, 1, 1) if tt.dim() == 1 else tt.view(b, 1, t_len, 1, 1)
 
         keep = slice(None) if frames is None else frames
-        prev_i = _previous_observed(obs)
+        prev_i = _observed_index(obs)
         if causal:
             next_i = torch.full_like(prev_i, -1)
         else:
-            rev = _previous_observed(obs.flip(2)).flip(2)
-            next_i = torch.where(rev >= 0, t_len - 1 - rev, torch.full_like(rev, -1))
+            next_i = _observed_index(obs, forward=False)
         prior, has_prev, has_next, d_prev, d_next = _interpolate(
             y, tt, idx, prev_i[:, :, keep], next_i[:, :, keep], limit, keep)
         gap_prev = torch.where(has_prev, torch.log1p(d_prev / step), cap)
