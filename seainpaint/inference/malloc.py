@@ -8,7 +8,7 @@ first touch, again and again. It is worse in a ``dask.distributed`` worker: the 
 starts workers with ``MALLOC_TRIM_THRESHOLD_=65536`` (``distributed.nanny.pre-spawn-
 environ``), which also switches the dynamic threshold off, so every block over 128 kB is
 a fresh mapping. Measured (``benchmarks/bench_fill_plan.py``, ``bench_scale.py``): the
-network ran 1.5-2x slower on 24 x 256 x 256 windows in a plain process, and a whole fill
+network ran 1.7x slower on 24 x 256 x 256 windows in a plain process, and a whole fill
 2.5x slower in a dask worker (69 s against 28 s), the extra time spent in the kernel.
 
 :func:`roomy_malloc` raises both thresholds while the fill runs (blocks up to 256 MB come

@@ -104,11 +104,11 @@ class FrameConv2d(nn.Conv2d):
 
     On a sequence of frames of at least ``MIN_PIXELS_3D`` pixels it runs as a 3-D
     convolution with a ``1 x k x k`` kernel (the same weights, ``weight[:, :, None]``)
-    instead of folding time into the batch: on the CPU that is 1.5-5x faster at the
-    generator's full resolution (few channels, large frames), and no copy of the input is
-    made. Smaller frames are folded (oneDNN leaves small 3-D convolutions to a slow
-    kernel). Parameters and state dict are those of :class:`torch.nn.Conv2d`, so saved
-    models load unchanged.
+    instead of folding time into the batch, so no copy of the input is made: the
+    generator's forward pass on the CPU is 1.1-1.2x faster (table 1 of
+    ``benchmarks/bench_fill_plan.py``). Smaller frames are folded (oneDNN leaves small
+    3-D convolutions to a slow kernel). Parameters and state dict are those of
+    :class:`torch.nn.Conv2d`, so saved models load unchanged.
     """
 
     MIN_PIXELS_3D = 32 * 32
