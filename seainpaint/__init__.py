@@ -28,6 +28,7 @@ _EXPORTS = {
     "RemovePixel": ".occlusion",
     "apply_measurement": ".occlusion",
     "evaluate": ".evaluation",
+    "evaluate_by_cover": ".evaluation",
     "fetch_sst": ".io.copernicus",
     "fill": ".filling",
     "land_mask": ".field",
@@ -53,6 +54,7 @@ __all__ = [
     "RemovePixel",
     "apply_measurement",
     "evaluate",
+    "evaluate_by_cover",
     "fetch_sst",
     "fill",
     "land_mask",
@@ -87,7 +89,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazily
     from . import metrics
     from .errors import *  # noqa: F403
-    from .evaluation import evaluate
+    from .evaluation import evaluate, evaluate_by_cover
     from .field import land_mask, observed_mask
     from .filling import fill
     from .io.copernicus import fetch_sst

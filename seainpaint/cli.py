@@ -16,7 +16,7 @@ from typing import Any
 
 import typer
 
-from .errors import SeainpaintError
+from .errors import ModelMismatchError, ProcessNeededError, SeainpaintError
 
 app = typer.Typer(
     name="seainpaint",
@@ -43,7 +43,7 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except (SeainpaintError, FileNotFoundError) as err:
-            typer.secho(f"error: {cli_wording(str(err))}", err=True, fg=typer.colors.RED)
+            typer.secho(f"error: {cli_wording(err)}", err=True, fg=typer.colors.RED)
             raise typer.Exit(code=2) from None
 
     return wrapper
@@ -61,24 +61,25 @@ def _command(
     return register
 
 
-def cli_wording(message: str) -> str:
-    """Replace the Python advice of an error message with the command line's options.
+def cli_wording(err: BaseException) -> str:
+    """The error's message, with its Python advice in the command line's options.
 
-    ``pass check=False`` becomes ``pass --no-check``; the advice to pass ``process=`` (a
-    field whose cloud process cannot be rebuilt) becomes ``--lwp/--threshold``.
+    Read from the error's type and attributes, never from its text: a model that refuses
+    a field (:class:`~seainpaint.errors.ModelMismatchError`) is overridden with
+    ``--no-check``; a missing measurement process
+    (:class:`~seainpaint.errors.ProcessNeededError`) is given with ``--lwp/--threshold``.
     """
-    message = message.replace("pass check=False", "pass --no-check")
-    if "process=" in message:
-        head = message.split("; pass process=")[0].split(" pass process=")[0]
-        head = head.replace("; pass the LWP again: Cloud(lwp, threshold=...)", "")
-        message = f"{head.rstrip('; ')}; {PROCESS_ADVICE}"
-    return message
+    if isinstance(err, ModelMismatchError):
+        return err.advice("pass --no-check")
+    if isinstance(err, ProcessNeededError):
+        return f"{err.problem}; {PROCESS_ADVICE}"
+    return str(err)
 
 
 # ---------------------------------------------------------------- foundation commands
 
 
-@_command(short_help="Offline demo: GAN, DINEOF, linear, climatology.")
+@_command(short_help="Offline demo: learned fill, DINEOF, linear, climatology.")
 def demo(
     output_dir: Path = typer.Option(
         Path("seainpaint_demo"), "--output-dir", "-o", help="Folder for the products."
@@ -92,7 +93,8 @@ def demo(
         "shipped ones (trained ahead of time for 8-20 minutes).",
     ),
 ) -> None:
-    """Run the whole chain offline: clouds, GAN vs DINEOF vs linear vs climatology, figure."""
+    """Run the whole chain offline: clouds, the learned fill (self-supervised, the default
+    model) vs DINEOF vs linear vs climatology, figure."""
     from .demo import run_demo
 
     run_demo(output_dir, quick=quick, seed=seed, train=train)
@@ -196,7 +198,7 @@ def fill(
     typer.echo(f"wrote {output}")
 
 
-# ---------------------------------------------------------------- data commands (issue 3)
+# ---------------------------------------------------------------- data commands
 
 
 @_command("fetch-lwp", short_help="PyCLES liquid water path -> Zarr store.")
@@ -288,10 +290,10 @@ def recipe(
         typer.echo(f"  split: {result['split']}")
 
 
-# ---------------------------------------------------------------- model commands (issue 4)
+# ---------------------------------------------------------------- model commands
 
 
-@_command(short_help="Train the inpainting GAN (unsupervised).")
+@_command(short_help="Train a fill model on cloudy data alone (no truth).")
 def train(
     store: Path = typer.Argument(
         ..., metavar="STORE", help="Zarr store or NetCDF file of cloudy observations."
@@ -308,8 +310,9 @@ def train(
     threshold: float | None = typer.Option(None, help="Cloud LWP threshold (g m-2)."),
     loss: str = typer.Option(
         "self-supervised",
-        help="self-supervised (default), hybrid (plus the paper's adversarial game) or paper "
-        "(the paper's adversarial loss and settings).",
+        help="self-supervised (default: no discriminator, measured best), hybrid (a GAN: "
+        "the same plus the paper's adversarial game) or paper (the paper's GAN: its "
+        "adversarial loss and settings alone).",
     ),
     recon_weight: float | None = typer.Option(
         None, help="Weight of the self-supervised reconstruction term."
@@ -327,7 +330,10 @@ def train(
     resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it exists."),
 ) -> None:
-    """Train the inpainting GAN on STORE (unsupervised) and save the model to OUTPUT.
+    """Train a fill model on STORE's cloudy data alone and save it to OUTPUT.
+
+    The default loss is self-supervised (observed pixels hidden again and predicted; no
+    discriminator); --loss paper trains the paper's unsupervised GAN, --loss hybrid both.
 
     Options left out take the defaults of seainpaint.train.
     """
@@ -416,7 +422,7 @@ def _train_command(
     return out
 
 
-# ---------------------------------------------------------------- evaluation commands (issue 5)
+# ---------------------------------------------------------------- evaluation commands
 
 
 @_command(short_help="Score filled fields against the truth.")
@@ -436,11 +442,36 @@ def evaluate(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the table here."),
     sequence_length: int = typer.Option(24, help="Frames per sequence (mean ± std over them)."),
     no_fid: bool = typer.Option(False, "--no-fid", help="Skip FID and FVD."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it exists."),
+    plot: str | None = typer.Option(
+        None,
+        "--plot",
+        metavar="PREFIX",
+        help="Write the PSD-score and reliability figures as PREFIX_psd_score.png and "
+        "PREFIX_calibration.png (DIR/psd_score.png, DIR/calibration.png when PREFIX is a "
+        "folder or ends with /); the reliability figure needs a fill with a standard error.",
+    ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace OUTPUT and the --plot figures if they exist."
+    ),
 ) -> None:
-    """Score FILLED fields against TRUTH on the gaps of OBSERVED (MAE, RMSE, bias, FID, FVD)."""
+    """Score FILLED fields against TRUTH on the gaps of OBSERVED.
+
+    Prints MAE, RMSE and bias on the hidden pixels, RMSE on the observed ones, FID, FVD,
+    effective resolution (px, km, h), power ratio per band, CRPS and 1σ/2σ coverage for
+    fills with a standard error, then the errors by cloud cover of the frame (a second
+    table; --format csv holds the first table only).
+    """
     from .errors import SeainpaintError
-    from .evaluation import FORMATS, open_field, print_table, render_table, write_table
+    from .evaluation import (
+        FORMATS,
+        evaluate_by_cover,
+        figure_paths,
+        open_field,
+        open_filled,
+        print_table,
+        render_table,
+        write_table,
+    )
     from .evaluation import evaluate as run_evaluate
 
     fmt = format.lower()
@@ -449,22 +480,37 @@ def evaluate(
     method_names = [n.strip() for n in names.split(",")] if names else [p.stem for p in filled]
     if len(method_names) != len(filled):
         raise SeainpaintError(f"--names gives {len(method_names)} names for {len(filled)} files")
-    fields = [open_field(p, variable) for p in filled]
+    fields = [open_filled(p, variable) for p in filled]
+    truth_field, obs_field = open_field(truth, variable), open_field(observed, variable)
+    figures = figure_paths(plot, overwrite=overwrite) if plot else None
     table = run_evaluate(
-        open_field(truth, variable),
-        open_field(observed, variable),
+        truth_field,
+        obs_field,
         fields,
         names=method_names,
         sequence_length=sequence_length,
         features=False if no_fid else None,
     )
+    by_cover = evaluate_by_cover(truth_field, obs_field, fields, names=method_names)
     if output is not None:
-        path = write_table(table, output, None if fmt == "table" else fmt, overwrite=overwrite)
+        out_fmt = None if fmt == "table" else fmt
+        path = write_table(table, output, out_fmt, overwrite=overwrite, by_cover=by_cover)
         typer.echo(f"wrote {path}", err=True)
     if fmt == "table":
-        print_table(table)
+        print_table(table, by_cover=by_cover)
     elif output is None:
-        typer.echo(render_table(table, fmt), nl=False)
+        typer.echo(render_table(table, fmt, by_cover), nl=False)
+    if figures is not None:
+        from .plot import plot_calibration, plot_psd_score
+
+        args = (truth_field, obs_field, fields)
+        written = [plot_psd_score(*args, figures["psd_score"], names=method_names)]
+        if table["CRPS"].notna().any():
+            written.append(plot_calibration(*args, figures["calibration"], names=method_names))
+        else:
+            typer.echo("no filled field carries a standard error: no calibration figure", err=True)
+        for path in written:
+            typer.echo(f"wrote {path}", err=True)
 
 
 @_command(short_help="Reproduce one of the paper's tables, small scale.")

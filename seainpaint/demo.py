@@ -6,12 +6,14 @@ Two datasets, both shipped or generated offline:
 (b) real OSTIA monthly SST (shipped with seainpaint) with its real land mask, under
     synthetic clouds.
 
-Each is filled by the unsupervised GAN (trained here on the cloudy field alone, with
-:func:`seainpaint.train`'s defaults, or loaded from ``seainpaint/data/pretrained/<name>/``
-when a model is shipped there), DINEOF, linear interpolation in time and the
-climatological mean. The demo prints the MAE of each over the cloud-covered sea pixels,
-writes the GAN's fills as CF NetCDF products, saves the models and draws one figure per
-dataset (a representative frame: the one with the median cloud cover).
+Each is filled by the learned model (trained here on the cloudy field alone, with
+:func:`seainpaint.train`'s defaults — the self-supervised network — or loaded from
+``seainpaint/data/pretrained/<name>/`` when a model is shipped there), DINEOF, linear
+interpolation in time and the climatological mean. Every label (table, figure, NetCDF
+title) names the learned method by what trained it (:attr:`InpaintModel.method`). The
+demo prints the MAE of each over the cloud-covered sea pixels, writes the learned fills as
+CF NetCDF products, saves the models and draws one figure per dataset (a representative
+frame: the one with the median cloud cover).
 """
 
 from __future__ import annotations
@@ -24,17 +26,16 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-#: Training budget of the GAN, per dataset, in minutes (the demo must stay under 2 minutes
+#: Training budget of the learned model, per dataset, in minutes (the demo must stay under 2 minutes
 #: on 2 CPU cores in total).
-GAN_MINUTES = 0.5
+LEARNED_MINUTES = 0.5
 #: The same in ``--quick`` mode (a smoke test of the machinery, not a useful model).
-QUICK_GAN_MINUTES = 0.02
+QUICK_LEARNED_MINUTES = 0.02
 #: Shipped models, one folder per dataset name (``synthetic``, ``ostia``), used instead of
 #: training when present.
 PRETRAINED_DIR = Path(__file__).resolve().parent / "data" / "pretrained"
 #: LWP threshold of the synthetic clouds (g m-2), the paper's.
 THRESHOLD = 70.0
-METHODS = ("GAN", "DINEOF", "linear", "climatology")
 BASELINES = {"DINEOF": "dineof", "linear": "linear", "climatology": "climatology"}
 
 
@@ -50,7 +51,13 @@ class DemoCase:
     land: xr.DataArray
     fills: dict[str, xr.DataArray] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
-    gan_source: str = ""
+    learned: str = "learned"  # the learned model's method, as its config names it
+    learned_source: str = ""
+
+    @property
+    def methods(self) -> list[str]:
+        """The learned method first, then the baselines."""
+        return [self.learned, *BASELINES]
 
     @property
     def gaps(self) -> xr.DataArray:
@@ -86,7 +93,7 @@ def _fill(obs: xr.DataArray, method: Any, land: xr.DataArray, **options: Any) ->
     return fill(obs, method, land=land, **options)
 
 
-def _gan(case: DemoCase, minutes: float, seed: int, out: Path, train_here: bool) -> Any:
+def _learned(case: DemoCase, minutes: float, seed: int, out: Path, train_here: bool) -> Any:
     """The learned model: shipped (trained ahead of time on data of the same kind), or
     trained here on the cloudy field alone."""
     from .model import InpaintModel
@@ -96,10 +103,10 @@ def _gan(case: DemoCase, minutes: float, seed: int, out: Path, train_here: bool)
     if shipped.is_dir() and not train_here:
         model = InpaintModel.load(shipped)
         info = model.config["training"]
-        case.gan_source = (f"shipped model, trained {info['wall_seconds'] / 60:.0f} min "
+        case.learned_source = (f"shipped model, trained {info['wall_seconds'] / 60:.0f} min "
                            f"({info['steps']} steps) by scripts/train_pretrained.py")
         return model
-    case.gan_source = f"trained here for {minutes:g} min"
+    case.learned_source = f"trained here for {minutes:g} min"
     obs = case.obs.copy()
     obs.attrs.pop("seainpaint_occlusion", None)  # like real data: learn from its own clouds
     model = train(obs.assign_coords(land=case.land), max_minutes=minutes, seed=seed,
@@ -116,10 +123,13 @@ def _run_case(
         f"{case.never_observed} sea pixels never observed")
     start = time.perf_counter()
     with status("  the learned model ..."):
-        model = _gan(case, minutes, seed, out, train_here)
-    case.fills["GAN"] = _fill(case.obs, model, case.land, uncertainty=model.has_uncertainty)
-    case.seconds["GAN"] = time.perf_counter() - start
-    say(f"  GAN ({case.gan_source}), fill included: {case.seconds['GAN']:.0f} s")
+        model = _learned(case, minutes, seed, out, train_here)
+    case.learned = model.method
+    case.fills[case.learned] = _fill(case.obs, model, case.land,
+                                     uncertainty=model.has_uncertainty)
+    case.seconds[case.learned] = time.perf_counter() - start
+    say(f"  {case.learned} ({case.learned_source}), fill included: "
+        f"{case.seconds[case.learned]:.0f} s")
     with status("  DINEOF, linear in time, climatology ..."):
         for label, method in BASELINES.items():
             start = time.perf_counter()
@@ -160,7 +170,7 @@ def _figure(case: DemoCase, path: Path) -> Path:
     from .plot import median_cover_time, plot_panels, time_label
 
     t = median_cover_time(case.obs, case.land)
-    fills = {name: case.fills[name] for name in METHODS}
+    fills = {name: case.fills[name] for name in case.methods}
     title = (
         f"seainpaint demo, {case.title}, {time_label(case.obs, t)} "
         f"(frame {t + 1} of {case.obs.sizes['time']}: the median cloud cover)"
@@ -175,13 +185,13 @@ def _table(cases: list[DemoCase]) -> Any:
 
     table = Table(title="seainpaint demo: MAE (°C) over the cloud-covered sea pixels, and time")
     table.add_column("dataset")
-    for method in METHODS:
+    for method in cases[0].methods:
         table.add_column(method, justify="right")
     for case in cases:
         grid = "×".join(str(s) for s in case.truth.shape)
-        best = min(METHODS, key=case.mae)
+        best = min(case.methods, key=case.mae)
         cells = []
-        for method in METHODS:
+        for method in case.methods:
             mae = f"{case.mae(method):.3f}"
             mae = f"[bold green]{mae}[/]" if method == best else mae
             missed = case.unfilled(method)
@@ -198,15 +208,15 @@ def run_demo(output_dir: Path | str, *, quick: bool = False, seed: int = 0,
     Parameters
     ----------
     output_dir : path
-        Folder for ``synthetic_filled.nc``, ``ostia_filled.nc`` (the GAN's fills as CF
-        NetCDF products), ``demo_synthetic.png``, ``demo_ostia.png`` and ``models/``.
+        Folder for ``synthetic_filled.nc``, ``ostia_filled.nc`` (the learned model's
+        fills as CF NetCDF products), ``demo_synthetic.png``, ``demo_ostia.png`` and ``models/``.
     quick : bool
         A smaller synthetic sequence (and a few seconds of training with ``train``), for
         smoke tests.
     seed : int
         Seed of the synthetic data, the cloud draws and the training.
     train : bool
-        Train the models here (``GAN_MINUTES`` each, on the cloudy fields alone) instead
+        Train the models here (``LEARNED_MINUTES`` each, on the cloudy fields alone) instead
         of loading the shipped ones (``seainpaint/data/pretrained/``, trained ahead of time
         for 8-20 minutes by ``scripts/train_pretrained.py``).
 
@@ -221,7 +231,7 @@ def run_demo(output_dir: Path | str, *, quick: bool = False, seed: int = 0,
     console = Console()
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    minutes = QUICK_GAN_MINUTES if quick else GAN_MINUTES
+    minutes = QUICK_LEARNED_MINUTES if quick else LEARNED_MINUTES
     started = time.perf_counter()
     cases = []
     for make in (lambda: _synthetic_case(48 if quick else 240, seed), lambda: _ostia_case(seed)):
@@ -229,25 +239,26 @@ def run_demo(output_dir: Path | str, *, quick: bool = False, seed: int = 0,
     written = []
     for case in cases:
         written.append(to_netcdf(
-            case.fills["GAN"], out / f"{case.name}_filled.nc", overwrite=True,
-            title=f"seainpaint demo: {case.title} filled by the unsupervised GAN",
+            case.fills[case.learned], out / f"{case.name}_filled.nc", overwrite=True,
+            title=f"seainpaint demo: {case.title} filled by {case.learned}",
         ))
         written.append(_figure(case, out / f"demo_{case.name}.png"))
     console.print(_table(cases))
     for case in cases:
         if case.never_observed:
-            counted = all(case.unfilled(m) == 0 for m in METHODS)
+            counted = all(case.unfilled(m) == 0 for m in case.methods)
             console.print(
                 f"{case.title}: {case.never_observed} sea pixels are under cloud in every "
                 "frame; " + ("they are filled and counted in the MAE." if counted else
                              "methods that leave them unfilled are scored without them.")
             )
     for case in cases:
-        se = case.fills["GAN"].coords.get(f"{case.obs.name}_standard_error")
+        se = case.fills[case.learned].coords.get(f"{case.obs.name}_standard_error")
         if se is not None:
-            err = abs(case.fills["GAN"] - case.truth).where(case.gaps)
+            err = abs(case.fills[case.learned] - case.truth).where(case.gaps)
             within = float((err < se).sum() / case.gaps.sum())
-            console.print(f"{case.title}: the GAN ({case.gan_source}) also gives a standard "
+            console.print(f"{case.title}: {case.learned} ({case.learned_source}) gives a "
+                          "standard "
                           f"error per filled pixel; {within:.0%} of its errors lie within it")
     models = f" and {out / 'models'}" if train else ""
     console.print(f"wrote {', '.join(str(p) for p in written)}{models} "

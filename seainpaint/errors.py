@@ -16,13 +16,16 @@ built-in exception (``ValueError``, ``FileExistsError``, ...) still do, so exist
     │   ├── CopernicusError        Copernicus Marine (offline, credentials, toolbox)
     │   │   ├── RegionError        (ValueError) malformed region or outside the grid
     │   │   └── TimeRangeError     (ValueError) malformed dates or an empty range
+    │   ├── InputNotFoundError     (FileNotFoundError) an input file or store is missing
     │   ├── PyclesError            not readable PyCLES output
     │   ├── VideoError             a video file cannot be read or written
     │   ├── RecipeError            a data recipe is missing or malformed
     │   └── FeatureNetError        an FID/FVD feature network is missing or unusable
     ├── ModelError                 (ValueError) a model cannot be read or serve the data
+    │   ├── ModelMismatchError     the field is not what the model was trained on
     │   ├── ConfigError            (ValueError) an invalid network configuration
     │   └── TrainingError          (ValueError) bad training options or data
+    │       └── ProcessNeededError the measurement process must be given
     ├── DeviceError                (RuntimeError) the compute device is not available
     ├── UsageError                 an unknown name or a bad option
     │   ├── MethodError            (ValueError) unknown filling method or its options
@@ -35,6 +38,11 @@ built-in exception (``ValueError``, ``FileExistsError``, ...) still do, so exist
 
 ``DeviceError`` is not a ``ModelError``: a missing GPU is a problem of the machine, not
 a value, and ``ModelError`` is a ``ValueError``.
+
+Errors whose advice differs between Python and the command line carry the data of that
+advice as attributes (:class:`ModelMismatchError`, :class:`ProcessNeededError`): the
+``seainpaint`` command words the advice with its own options from them, never by reading
+the message.
 """
 
 from __future__ import annotations
@@ -47,11 +55,14 @@ __all__ = [
     "DeviceError",
     "FeatureNetError",
     "FieldError",
+    "InputNotFoundError",
     "MaskError",
     "MethodError",
     "ModelError",
+    "ModelMismatchError",
     "OcclusionError",
     "OutputExistsError",
+    "ProcessNeededError",
     "PyclesError",
     "RecipeError",
     "RegionError",
@@ -104,6 +115,10 @@ class TimeRangeError(CopernicusError, ValueError):
     """The dates are malformed or the time range is empty."""
 
 
+class InputNotFoundError(DataSourceError, FileNotFoundError):
+    """An input file or store does not exist."""
+
+
 class PyclesError(DataSourceError):
     """A path is not readable PyCLES output (missing namelist, pickles, fields, ...)."""
 
@@ -127,12 +142,54 @@ class ModelError(SeainpaintError, ValueError):
     """A model cannot serve the given data, or a model directory is unreadable."""
 
 
+class ModelMismatchError(ModelError):
+    """The field is not what the model was trained on (variable, units, standard name).
+
+    ``check=False`` (``--no-check`` on the command line) fills it anyway. ``problem`` says
+    what differs and ``remedy`` (optional) what else mends it; :meth:`advice` words the
+    message with a given way to override the check.
+    """
+
+    #: how a Python caller overrides the check
+    OVERRIDE = "pass check=False (seainpaint fill --no-check)"
+
+    def __init__(self, problem: str, remedy: str | None = None) -> None:
+        self.problem, self.remedy = problem, remedy
+        super().__init__(self.advice(self.OVERRIDE))
+
+    def advice(self, override: str) -> str:
+        """The message, with ``override`` as the way to fill the field anyway."""
+        either = f"{self.remedy} or " if self.remedy else ""
+        return f"{self.problem}; {either}{override} to fill it anyway"
+
+    def __reduce__(self) -> tuple:  # pickles (dask workers) with its data, not its text
+        return (type(self), (self.problem, self.remedy))
+
+
 class ConfigError(ModelError, ValueError):
     """A network configuration is invalid (unknown architecture, bad channel count...)."""
 
 
 class TrainingError(ModelError, ValueError):
     """Bad training options or data that cannot be trained on."""
+
+
+class ProcessNeededError(TrainingError):
+    """Training needs a measurement process that the field cannot give (``process=``).
+
+    ``problem`` says why; the message adds the Python advice, the command line its own
+    options (``--lwp``/``--threshold`` or ``--process``).
+    """
+
+    #: how a Python caller gives the process
+    ADVICE = "pass process= (e.g. seainpaint.Cloud(lwp, threshold=70))"
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(f"{problem}; {self.ADVICE}")
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.problem,))
 
 
 class DeviceError(SeainpaintError, RuntimeError):

@@ -1,18 +1,23 @@
-"""Compare filling methods the way the paper does (Tables 1 and 2): method × metric.
+"""Compare filling methods the way the paper and the gap-filling field do: method × score.
 
 :func:`evaluate` scores one or more filled fields against the truth: MAE, RMSE and bias
-over the occluded sea pixels as mean ± std over sequences of ``sequence_length`` frames,
-FID on frames and FVD on sequences (see :mod:`seainpaint.metrics`), and two diagnostics,
-the high-wavenumber power ratio and the ratio of frame-to-frame change. The table can be
-printed (:func:`print_table`), formatted with ± (:func:`format_table`) and written as
-CSV, Markdown or JSON (:func:`write_table`, atomic).
+over the hidden sea pixels as mean ± std over sequences of ``sequence_length`` frames
+(the paper's Tables 1 and 2), RMSE on the observed pixels, FID on frames and FVD on
+sequences (see :mod:`seainpaint.metrics`), CRPS and 1σ/2σ coverage for fills that carry a
+standard error, the effective resolution in space (px, km) and time (h) from the PSD
+score, the power ratio fill/truth per wavenumber band and the ratio of frame-to-frame
+change. :func:`evaluate_by_cover` gives the errors by cloud cover of the frame. The
+tables can be printed (:func:`print_table`), formatted with ± (:func:`format_table`) and
+written as CSV, Markdown or JSON (:func:`write_table`, atomic).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +26,11 @@ import pandas as pd
 import xarray as xr
 
 from . import metrics
+from .conventions import SE_SUFFIX
 from .errors import FieldError, SeainpaintError
 from .field import canonical, field_dims, has_land, land_mask, to_numpy_tyxc
 from .io.stores import open_field
+from .metrics import resolution as spectral
 from .units import units_label
 
 SMALL_NET_NOTE = (
@@ -32,15 +39,32 @@ SMALL_NET_NOTE = (
     "seainpaint.metrics.load_inception / load_i3d)"
 )
 ERROR_METRICS = ("MAE", "RMSE", "Bias")
+PROBABILISTIC = ("CRPS", "Coverage 1σ", "Coverage 2σ")
+BANDS = ("low", "mid", "high")
+#: cloud-cover bins (%) of :func:`evaluate_by_cover`
+COVER_BINS = (0, 20, 40, 60, 80, 100)
+COVER_INDEX = "Cloud cover (%)"
+COVER_COLUMNS = ("Frames", "Pixels", "MAE", "RMSE")
+#: columns in the field's units (the table's headers carry them)
+UNIT_COLUMNS = (*ERROR_METRICS, "RMSE observed", "CRPS")
 FORMATS = ("table", "csv", "markdown", "json")
 
 __all__ = [
+    "COVER_BINS",
     "FORMATS",
+    "calibration_curves",
     "evaluate",
+    "evaluate_by_cover",
+    "figure_paths",
+    "format_cover_table",
     "format_table",
+    "frame_cover",
     "open_field",
+    "open_filled",
     "print_table",
+    "psd_scores",
     "render_table",
+    "standard_error_of",
     "write_table",
 ]
 
@@ -114,6 +138,111 @@ def _feature_nets(features: Any) -> tuple[Any, Any, str | None]:
     )
 
 
+@dataclass
+class _Case:
+    """The inputs of a scoring, on the truth's grid and in memory."""
+
+    truth: xr.DataArray  # canonical dims, with its coordinates
+    obs: xr.DataArray
+    fields: dict[str, xr.DataArray]
+    sigmas: dict[str, np.ndarray | None]  # (T, Y, X, C) standard errors, when a fill has them
+    t_all: np.ndarray  # (T, Y, X, C)
+    observed: np.ndarray  # (T, Y, X)
+    land: np.ndarray  # (Y, X)
+
+    @property
+    def hidden(self) -> np.ndarray:
+        """``(T, Y, X)`` sea pixels missing in the observation (the ones a fill is scored on)."""
+        return ~self.observed & ~self.land[None]
+
+    def values(self, name: str) -> np.ndarray:
+        """The fill ``name`` as a ``(T, Y, X, C)`` array."""
+        return to_numpy_tyxc(self.fields[name])[0]
+
+
+def standard_error_of(da: xr.DataArray) -> xr.DataArray | None:
+    """The standard error a filled field carries, on its grid, or None.
+
+    It is the coordinate ``<name>_standard_error`` that ``fill(model, uncertainty=True)``
+    attaches (or the only coordinate whose name ends with ``_standard_error``).
+    """
+    name = f"{da.name}{SE_SUFFIX}"
+    if name not in da.coords:
+        found = [str(c) for c in da.coords if str(c).endswith(SE_SUFFIX)]
+        if len(found) != 1:
+            return None
+        name = found[0]
+    se = (xr.zeros_like(da) + da.coords[name].reset_coords(drop=True)).transpose(*da.dims)
+    se.attrs = dict(da.attrs)
+    return se.rename(name)
+
+
+def _prepare(
+    truth: xr.DataArray,
+    obs: xr.DataArray,
+    filled: Mapping[str, xr.DataArray] | Sequence[xr.DataArray] | xr.DataArray,
+    names: Sequence[str] | None,
+) -> _Case:
+    truth_can, _ = canonical(truth)
+    truth_can = truth_can.compute()
+    named = _named(filled, names)
+    sigmas: dict[str, np.ndarray | None] = {}
+    for name, da in named.items():
+        se = standard_error_of(da)
+        sigmas[name] = None
+        if se is not None:
+            se = _check_grid(truth_can, se, f"standard error of {name!r}")
+            sigmas[name] = to_numpy_tyxc(se)[0].astype(np.float64)
+    obs_can = _check_grid(truth_can, obs, "obs")
+    observed = metrics.region_mask(truth_can, obs_can, region="observed")
+    land = _explicit_land(obs, named)
+    return _Case(
+        truth=truth_can,
+        obs=obs_can,
+        fields={n: _check_grid(truth_can, da, f"filled field {n!r}") for n, da in named.items()},
+        sigmas=sigmas,
+        t_all=to_numpy_tyxc(truth_can)[0],
+        observed=observed,
+        land=~observed.any(axis=0) if land is None else land,  # land = never observed
+    )
+
+
+def _valid(case: _Case, f_all: np.ndarray) -> np.ndarray:
+    """``(T, Y, X, C)`` pixels where truth and fill are finite, off land."""
+    return np.isfinite(case.t_all) & np.isfinite(f_all) & ~case.land[None, :, :, None]
+
+
+def _spectral_scores(case: _Case, f_all: np.ndarray) -> dict[str, float]:
+    """Effective resolutions (px, km when lat/lon, h when datetime) and power ratios."""
+    t, valid = case.t_all, _valid(case, f_all)
+    maps = spectral.spatial_power_maps(t, f_all, valid)
+    pixels = spectral.radial_spectra(maps)
+    row = {"Effective resolution (px)": spectral.crossing_wavelength(spectral.score_of(pixels))}
+    km = spectral.grid_spacing_km(case.truth)
+    if km is not None:
+        score = spectral.score_of(spectral.radial_spectra(maps, km, "km"))
+        row["Effective resolution (km)"] = spectral.crossing_wavelength(score)
+    hours = spectral.time_step_hours(case.truth)
+    if hours is not None:
+        score = spectral.score_of(spectral.temporal_spectra(t, f_all, valid, hours, "h"))
+        row["Effective resolution (h)"] = spectral.crossing_wavelength(score)
+    ratios = spectral.band_ratios(pixels, len(BANDS))
+    row.update({f"Power ratio {b}": r for b, r in zip(BANDS, ratios, strict=True)})
+    return row
+
+
+def _probabilistic_scores(case: _Case, name: str, f_all: np.ndarray) -> dict[str, float]:
+    """CRPS and 1σ/2σ coverage on the hidden pixels; NaN for a fill without σ."""
+    sigma = case.sigmas[name]
+    if sigma is None:
+        return dict.fromkeys(PROBABILISTIC, math.nan)
+    select = np.broadcast_to(case.hidden[..., None], f_all.shape) & _valid(case, f_all)
+    scores = metrics.gaussian_scores((f_all - case.t_all)[select], sigma[select])
+    return dict(
+        zip(PROBABILISTIC, (scores[k] for k in ("crps", "coverage_1", "coverage_2")), strict=True)
+    )
+
+
 def evaluate(
     truth: xr.DataArray,
     obs: xr.DataArray,
@@ -131,44 +260,64 @@ def evaluate(
     truth : xarray.DataArray
         The complete field ``(time, y, x[, channel])`` (NaN allowed on land).
     obs : xarray.DataArray
-        The observation the methods saw (NaN = missing); defines occluded pixels and land.
+        The observation the methods saw (NaN = missing); defines hidden pixels and land.
     filled : dict of name -> DataArray, list of DataArray, or one DataArray
         The filled fields, on the truth's grid (dims may be named and ordered differently).
+        A field carrying a standard error (the ``<var>_standard_error`` coordinate of
+        ``fill(model, uncertainty=True)``) gets the probabilistic scores.
     names : list of str, optional
         Method names (default: the dict keys, or "method 1", ...).
     sequence_length : int
         Frames per sequence: MAE/RMSE/bias are computed per sequence of consecutive
         frames and reported as mean and std over sequences; FVD compares such sequences.
-        Frames after the last full sequence are left out of those statistics.
+        Frames after the last full sequence are left out of those statistics (the other
+        scores use every frame).
     features : None, False or dict
         None: FID and FVD with the small random default networks (numbers not comparable
         to published ones; a note says so); False: no FID/FVD; ``{"fid": net, "fvd": net}``:
         your feature networks (e.g. from :func:`seainpaint.metrics.load_inception` and
         :func:`~seainpaint.metrics.load_i3d`), a missing key skips that distance.
     diagnostics : bool
-        Add the power ratio filled/truth in the highest third of wavenumbers
-        (``PSD ratio high-k``) and the ratio of std of frame-to-frame changes
-        (``dT std ratio``); 1 is ideal for both.
+        Add the spectral and temporal scores: effective resolutions, power ratios per band
+        and ``dT std ratio`` (below).
 
     Returns
     -------
     pandas.DataFrame
-        Index ``method``; columns ``Occluded (%)``, ``Occluded (%) std``, ``FID`` and
-        ``FVD`` (when computed), ``MAE``, ``MAE std``, ``RMSE``, ``RMSE std``, ``Bias``,
-        ``Bias std`` and the diagnostics (when asked). ``df.attrs`` holds ``sequence_length``,
-        ``n_sequences``, ``units`` and ``note``.
+        Index ``method``; columns:
+
+        - ``Occluded (%)`` (and its std), ``FID`` and ``FVD`` (when computed);
+        - ``MAE``, ``RMSE``, ``Bias`` and their ``std``: on the **hidden** pixels (sea
+          pixels missing in ``obs``, where the truth is known), mean ± std over sequences;
+        - ``RMSE observed``: on the pixels observed in ``obs`` (0 for every seainpaint
+          method, which keeps observations bit for bit; > 0 for methods that smooth them);
+        - ``CRPS`` (closed form for the Gaussian ``N(fill, σ²)``, units of the MAE),
+          ``Coverage 1σ`` and ``Coverage 2σ`` (share of hidden-pixel errors within 1σ
+          and 2σ; 0.683 and 0.954 when calibrated): NaN for fills without σ;
+        - with ``diagnostics``: ``Effective resolution (px)``, the wavelength where the
+          PSD score ``1 − PSD(fill − truth)/PSD(truth)`` (radially averaged, over frames)
+          first drops below 0.5; ``Effective resolution (km)`` when the grid has 1-D
+          latitude/longitude (grid spacing in km at the mean latitude); ``Effective
+          resolution (h)`` from the spectrum of each pixel's time series when time is a
+          datetime coordinate. NaN when it cannot be computed: the score stays above 0.5
+          down to the grid scale (the fill resolves every scale the grid holds, e.g. a
+          perfect fill) or is below 0.5 already at the longest wavelength. Land and
+          missing values are zero-padded anomalies (see :mod:`seainpaint.metrics.resolution`).
+          ``Power ratio low``, ``mid``, ``high``: spatial power of the fill over the
+          truth's in equal thirds of the resolved wavenumbers (1 is ideal, below 1 too
+          smooth; NaN where the truth has almost no power). ``dT std ratio``: std of
+          frame-to-frame changes, fill over truth (1 is ideal).
+
+        ``df.attrs`` holds ``sequence_length``, ``n_sequences``, ``units``, ``note``,
+        ``n_scored`` and ``n_never_observed``. The error by cloud cover of the frame is
+        :func:`evaluate_by_cover`.
     """
-    truth_can, tdims = canonical(truth)
-    truth_can = truth_can.compute()
-    obs_can = _check_grid(truth_can, obs, "obs")
-    fields = {
-        name: _check_grid(truth_can, da, f"filled field {name!r}")
-        for name, da in _named(filled, names).items()
-    }
-    n_time = truth_can.sizes[tdims.time]
+    case = _prepare(truth, obs, filled, names)
+    tdims = field_dims(case.truth)
+    n_time = case.truth.sizes[tdims.time]
     seqs = _sequences(n_time, sequence_length)
     fid_net, fvd_net, note = _feature_nets(features)
-    n_channels = truth_can.sizes[tdims.channel] if tdims.channel else 1
+    n_channels = case.truth.sizes[tdims.channel] if tdims.channel else 1
     if fid_net == "small":
         fid_net = metrics.SmallFeatureNet(in_channels=n_channels, dims=2)
     if fvd_net == "small":
@@ -176,23 +325,18 @@ def evaluate(
     clip = min(sequence_length, n_time)
 
     # occluded = missing but not land, land taken over the whole record (not per sequence)
-    t_all, _ = to_numpy_tyxc(truth_can)
-    observed = metrics.region_mask(truth_can, obs_can, region="observed")
-    land = _explicit_land(obs, _named(filled, names))
-    if land is None:  # land = never observed in obs
-        land = ~observed.any(axis=0)
-    occ = ~observed & ~land[None]
-    sea = np.broadcast_to(~land[None], observed.shape)
-    never = ~observed.any(axis=0) & ~land  # sea never observed (flag 3 in fill's output)
+    occ = case.hidden
+    sea = np.broadcast_to(~case.land[None], occ.shape)
+    never = ~case.observed.any(axis=0) & ~case.land  # sea never observed (flag 3 in fill's output)
     n_scored = sum(int(occ[sl].sum()) for sl in seqs)
     n_never = sum(int(occ[sl][:, never].sum()) for sl in seqs)
     occluded = [100 * occ[sl].sum() / max(int(sea[sl].sum()), 1) for sl in seqs]
     rows: dict[str, dict[str, float]] = {}
-    for name, da in fields.items():
-        f_all, _ = to_numpy_tyxc(da)
+    for name, da in case.fields.items():
+        f_all = case.values(name)
         per_seq: dict[str, list[float]] = {m: [] for m in ERROR_METRICS}
         for sl in seqs:
-            err = metrics.errors_from_arrays(t_all[sl], f_all[sl], occ[sl])
+            err = metrics.errors_from_arrays(case.t_all[sl], f_all[sl], occ[sl])
             if err["n"]:
                 per_seq["MAE"].append(err["mae"])
                 per_seq["RMSE"].append(err["rmse"])
@@ -202,16 +346,20 @@ def evaluate(
             vals = np.asarray(per_seq[m])
             row[m] = float(vals.mean()) if vals.size else math.nan
             row[f"{m} std"] = float(vals.std()) if vals.size else math.nan
+        row["RMSE observed"] = metrics.errors_from_arrays(
+            case.t_all, f_all, case.observed & ~case.land[None]
+        )["rmse"]
+        row.update(_probabilistic_scores(case, name, f_all))
         row["Occluded (%)"] = float(np.mean(occluded))
         row["Occluded (%) std"] = float(np.std(occluded))
         if fid_net is not None:
-            row["FID"] = metrics.fid(truth_can, da, obs_can, features=fid_net)
+            row["FID"] = metrics.fid(case.truth, da, case.obs, features=fid_net)
         if fvd_net is not None:
-            row["FVD"] = metrics.fvd(truth_can, da, obs_can, features=fvd_net, clip_length=clip)
+            row["FVD"] = metrics.fvd(case.truth, da, case.obs, features=fvd_net, clip_length=clip)
         if diagnostics:
-            bands = metrics.spectrum_ratio(truth_can, da, obs_can, n_bands=3)
-            row["PSD ratio high-k"] = list(bands.values())[-1]
-            row["dT std ratio"] = metrics.temporal_ratio(truth_can, da, obs_can)["diff_std_ratio"]
+            row.update(_spectral_scores(case, f_all))
+            temporal = metrics.temporal_ratio(case.truth, da, case.obs)
+            row["dT std ratio"] = temporal["diff_std_ratio"]
         rows[name] = row
     df = pd.DataFrame.from_dict(rows, orient="index")
     # the paper's order (Tables 1, 2): occluded area, FID, FVD, MAE; then the extras
@@ -227,6 +375,243 @@ def evaluate(
         "n_never_observed": n_never,
     }
     return df
+
+
+def psd_scores(
+    truth: xr.DataArray,
+    obs: xr.DataArray,
+    filled: Mapping[str, xr.DataArray] | Sequence[xr.DataArray] | xr.DataArray,
+    *,
+    names: Sequence[str] | None = None,
+    along: str = "space",
+    units: str | None = None,
+) -> dict[str, xr.DataArray]:
+    """The PSD score curve of each method, as :func:`evaluate` computes it.
+
+    Parameters
+    ----------
+    truth, obs, filled, names
+        As in :func:`evaluate`.
+    along : {"space", "time"}
+        Radially averaged spatial spectra over frames, or spectra of the pixel series.
+    units : str, optional
+        Space: ``"px"`` or ``"km"`` (default: km on a latitude/longitude grid, else px);
+        time: ``"h"`` or ``"steps"`` (default: h with a datetime time, else steps).
+
+    Returns
+    -------
+    dict of str -> xarray.DataArray
+        Score by ``wavenumber`` with a ``wavelength`` coordinate (its ``units`` attribute
+        says which), per method; ``attrs["effective_resolution"]`` holds the crossing of
+        0.5 (NaN when it cannot be computed).
+    """
+    case = _prepare(truth, obs, filled, names)
+    if along == "space":
+        km = spectral.grid_spacing_km(case.truth)
+        units = units or ("km" if km is not None else "px")
+        if units not in ("px", "km"):
+            raise SeainpaintError(f"unknown units {units!r} in space; use 'px' or 'km'")
+        if units == "km" and km is None:
+            raise SeainpaintError("units='km' needs 1-D latitude/longitude coordinates")
+        spacing = km if units == "km" else (1.0, 1.0)
+    elif along == "time":
+        hours = spectral.time_step_hours(case.truth)
+        units = units or ("h" if hours is not None else "steps")
+        if units not in ("h", "steps"):
+            raise SeainpaintError(f"unknown units {units!r} in time; use 'h' or 'steps'")
+        if units == "h" and hours is None:
+            raise SeainpaintError("units='h' needs a datetime time coordinate")
+        step = hours if units == "h" else 1.0
+    else:
+        raise SeainpaintError(f"along must be 'space' or 'time', got {along!r}")
+    out = {}
+    for name in case.fields:
+        f_all = case.values(name)
+        valid = _valid(case, f_all)
+        if along == "space":
+            spectra = spectral.spatial_spectra(case.t_all, f_all, valid, spacing, units)
+        else:
+            spectra = spectral.temporal_spectra(case.t_all, f_all, valid, step, units)
+        score = spectral.score_of(spectra)
+        score.attrs["effective_resolution"] = spectral.crossing_wavelength(score)
+        score.attrs["units"] = units
+        out[name] = score
+    return out
+
+
+def calibration_curves(
+    truth: xr.DataArray,
+    obs: xr.DataArray,
+    filled: Mapping[str, xr.DataArray] | Sequence[xr.DataArray] | xr.DataArray,
+    *,
+    names: Sequence[str] | None = None,
+    levels: Sequence[float] = metrics.probabilistic.DEFAULT_LEVELS,
+) -> dict[str, xr.DataArray]:
+    """Observed coverage of the central prediction intervals, per method with a σ.
+
+    For each nominal probability ``p``, the share of hidden-pixel errors within
+    ``Φ⁻¹((1 + p)/2) σ`` (see :func:`seainpaint.metrics.calibration_curve`); a calibrated
+    σ gives ``p``. Methods without a standard error are left out.
+
+    Returns
+    -------
+    dict of str -> xarray.DataArray
+        Observed coverage by ``nominal`` probability.
+    """
+    case = _prepare(truth, obs, filled, names)
+    out = {}
+    for name, sigma in case.sigmas.items():
+        if sigma is None:
+            continue
+        f_all = case.values(name)
+        select = np.broadcast_to(case.hidden[..., None], f_all.shape) & _valid(case, f_all)
+        curve = metrics.calibration_curve((f_all - case.t_all)[select], sigma[select], levels)
+        out[name] = xr.DataArray(
+            curve,
+            dims=("nominal",),
+            coords={"nominal": np.asarray(levels, dtype=float)},
+            name="coverage",
+            attrs={"long_name": "observed coverage of the central prediction interval"},
+        )
+    return out
+
+
+def _cover_bins(bins: Sequence[float]) -> np.ndarray:
+    edges = np.asarray(bins, dtype=np.float64)
+    if (
+        edges.ndim != 1
+        or edges.size < 2
+        or not np.all(np.diff(edges) > 0)
+        or edges[0] < 0
+        or edges[-1] > 100
+    ):
+        raise SeainpaintError(
+            f"bins must be increasing cloud-cover percentages in [0, 100], got {list(bins)}"
+        )
+    return edges
+
+
+def frame_cover(obs: xr.DataArray, land: np.ndarray | None = None) -> np.ndarray:
+    """Cloud cover of each frame in %: the share of its sea pixels missing in ``obs``.
+
+    Parameters
+    ----------
+    obs : xarray.DataArray
+        The observation (NaN = missing).
+    land : numpy.ndarray, optional
+        Boolean ``(y, x)`` land (default: the pixels never observed).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(time,)`` cover in % (NaN for every frame of a grid with no sea).
+    """
+    observed = metrics.region_mask(obs, obs, region="observed")
+    if land is None:
+        land = ~observed.any(axis=0)
+    return _cover(observed, np.asarray(land, dtype=bool))
+
+
+def _cover(observed: np.ndarray, land: np.ndarray) -> np.ndarray:
+    n_sea = int((~land).sum())
+    hidden = (~observed & ~land[None]).sum(axis=(1, 2))
+    return 100.0 * hidden / n_sea if n_sea else np.full(observed.shape[0], math.nan)
+
+
+def evaluate_by_cover(
+    truth: xr.DataArray,
+    obs: xr.DataArray,
+    filled: Mapping[str, xr.DataArray] | Sequence[xr.DataArray] | xr.DataArray,
+    *,
+    names: Sequence[str] | None = None,
+    bins: Sequence[float] = COVER_BINS,
+) -> pd.DataFrame:
+    """MAE and RMSE on the hidden pixels by cloud cover of the frame, per method.
+
+    The cloud cover of a frame is the share of its sea pixels missing in ``obs`` (land as
+    in :func:`evaluate`). Frames are grouped in cover bins ``[lo, hi)`` (the last one
+    includes 100 %) and the errors pooled over the hidden pixels of each bin's frames.
+
+    Parameters
+    ----------
+    truth, obs, filled, names
+        As in :func:`evaluate`.
+    bins : sequence of float
+        Bin edges in % (default 0, 20, 40, 60, 80, 100). Frames outside are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``(method, "Cloud cover (%)")`` with bin labels such as ``"20–40"``; columns
+        ``Frames`` (frames in the bin), ``Pixels`` (hidden pixel values scored), ``MAE``
+        and ``RMSE`` (NaN where no pixel is scored). Every bin is listed for every method.
+        ``df.attrs`` holds ``units`` and ``bins``.
+    """
+    edges = _cover_bins(bins)
+    case = _prepare(truth, obs, filled, names)
+    cover = _cover(case.observed, case.land)
+    which = np.clip(np.searchsorted(edges, cover, side="right") - 1, 0, edges.size - 2)
+    inside = (cover >= edges[0]) & (cover <= edges[-1])
+    labels = [f"{lo:g}–{hi:g}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    rows = []
+    for name in case.fields:
+        f_all = case.values(name)
+        for b, label in enumerate(labels):
+            frames = inside & (which == b)
+            err = metrics.errors_from_arrays(case.t_all[frames], f_all[frames], case.hidden[frames])
+            rows.append((name, label, int(frames.sum()), err["n"], err["mae"], err["rmse"]))
+    df = pd.DataFrame(rows, columns=["method", COVER_INDEX, *COVER_COLUMNS])
+    df = df.set_index(["method", COVER_INDEX])
+    df.attrs = {"units": str(truth.attrs.get("units", "")), "bins": [float(e) for e in edges]}
+    return df
+
+
+def open_filled(
+    source: xr.DataArray | xr.Dataset | str | Path, variable: str | None = None
+) -> xr.DataArray:
+    """:func:`open_field` for a filled product, with its standard error attached.
+
+    A product written by :func:`seainpaint.to_netcdf` holds the standard error as a
+    variable ``<var>_standard_error``; it becomes the coordinate :func:`evaluate` reads.
+    """
+    field = open_field(source, variable)
+    if isinstance(source, xr.DataArray) or standard_error_of(field) is not None:
+        return field
+    name = f"{field.name}{SE_SUFFIX}"
+    try:
+        se = open_field(source, name)
+    except FieldError:
+        return field
+    return field.assign_coords({name: se.variable})
+
+
+FIGURES = ("psd_score", "calibration")
+
+
+def figure_paths(prefix: str | Path, *, overwrite: bool = False) -> dict[str, Path]:
+    """Where ``seainpaint evaluate --plot PREFIX`` writes its figures, checked up front.
+
+    ``PREFIX`` naming an existing folder, or ending with ``/``: ``PREFIX/psd_score.png`` and
+    ``PREFIX/calibration.png``; otherwise ``PREFIX_psd_score.png`` and
+    ``PREFIX_calibration.png``. Missing parent folders are created.
+
+    Raises
+    ------
+    OutputExistsError
+        A figure exists and ``overwrite`` is false (nothing is written then).
+    """
+    from .io.atomic import check_target
+
+    text = str(prefix)
+    folder = Path(text)
+    if text.endswith(("/", os.sep)) or folder.is_dir():
+        paths = {f: folder / f"{f}.png" for f in FIGURES}
+    else:
+        paths = {f: folder.with_name(f"{folder.name}_{f}.png") for f in FIGURES}
+    for path in paths.values():
+        check_target(path, kind="file", overwrite=overwrite)
+    next(iter(paths.values())).parent.mkdir(parents=True, exist_ok=True)
+    return paths
 
 
 def _explicit_land(obs: xr.DataArray, fields: dict[str, xr.DataArray]) -> np.ndarray | None:
@@ -273,7 +658,7 @@ def format_table(df: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     units = df.attrs.get("units")
     units = units_label(units)
     if units and len(units) <= 6:
-        table = table.rename(columns={m: f"{m} ({units})" for m in ERROR_METRICS})
+        table = table.rename(columns={m: f"{m} ({units})" for m in UNIT_COLUMNS})
     table.attrs = dict(df.attrs)
     return table
 
@@ -286,8 +671,34 @@ def markdown_table(table: pd.DataFrame) -> str:
     return table.to_markdown(disable_numparse=True, colalign=align) + "\n"
 
 
-def _markdown(df: pd.DataFrame) -> str:
-    return markdown_table(format_table(df)) + "\n" + _caption(df) + "\n"
+def format_cover_table(by_cover: pd.DataFrame) -> pd.DataFrame:
+    """:func:`evaluate_by_cover`'s table as strings, one row per method and bin (flat index)."""
+    flat = by_cover.reset_index().set_index("method")
+    out = pd.DataFrame(index=flat.index)
+    out[COVER_INDEX] = flat[COVER_INDEX].astype(str)
+    for col in ("Frames", "Pixels"):
+        out[col] = flat[col].astype(int).astype(str)
+    units = units_label(by_cover.attrs.get("units"))
+    for col in ("MAE", "RMSE"):
+        label = f"{col} ({units})" if units and len(units) <= 6 else col
+        out[label] = [_fmt_sig(v) for v in flat[col]]
+    out.attrs = dict(by_cover.attrs)
+    return out
+
+
+def _cover_caption(by_cover: pd.DataFrame) -> str:
+    return (
+        "MAE and RMSE over the hidden sea pixels of the frames in each cloud-cover bin (the "
+        "share of a frame's sea pixels missing in the observation), pooled over the frames."
+    )
+
+
+def _markdown(df: pd.DataFrame, by_cover: pd.DataFrame | None = None) -> str:
+    text = markdown_table(format_table(df)) + "\n" + _caption(df) + "\n"
+    if by_cover is not None:
+        text += "\n" + markdown_table(format_cover_table(by_cover))
+        text += "\n" + _cover_caption(by_cover) + "\n"
+    return text
 
 
 def _caption(df: pd.DataFrame) -> str:
@@ -299,44 +710,92 @@ def _caption(df: pd.DataFrame) -> str:
             "pixels never observed, flag 3)"
         )
     text = (
-        f"MAE, RMSE and bias over occluded sea pixels{scored}: mean ± std over "
+        f"MAE, RMSE and bias over occluded (hidden) sea pixels{scored}: mean ± std over "
         f"{attrs.get('n_sequences', '?')} sequences of {attrs.get('sequence_length', '?')} frames."
     )
+    if "RMSE observed" in df.columns:
+        text += " RMSE observed: over the pixels observed in the observation."
+    if "CRPS" in df.columns:
+        text += " CRPS and coverage: for fills with a standard error σ, on hidden pixels."
+    if "Effective resolution (px)" in df.columns:
+        text += (
+            " Effective resolution: wavelength where the PSD score 1 − PSD(fill − truth)"
+            "/PSD(truth) drops below 0.5 (n/a: it cannot be computed on this field)."
+        )
     if attrs.get("note"):
         text += f" Note: {attrs['note']}."
     return text
 
 
-def _json(df: pd.DataFrame) -> str:
-    def clean(v: Any) -> Any:
-        return None if isinstance(v, float) and not math.isfinite(v) else v
+def _clean(v: Any) -> Any:
+    return None if isinstance(v, float) and not math.isfinite(v) else v
 
-    payload = {
+
+def _cover_json(by_cover: pd.DataFrame) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for (method, label), row in by_cover.iterrows():
+        cells = {
+            str(k): int(v) if k in ("Frames", "Pixels") else _clean(float(v))
+            for k, v in row.items()
+        }
+        out.setdefault(str(method), {})[str(label)] = cells
+    return out
+
+
+def _json(df: pd.DataFrame, by_cover: pd.DataFrame | None = None) -> str:
+    payload: dict[str, Any] = {
         "methods": {
-            str(name): {str(k): clean(float(v)) for k, v in row.items()}
+            str(name): {str(k): _clean(float(v)) for k, v in row.items()}
             for name, row in df.iterrows()
         },
         "meta": {k: v for k, v in df.attrs.items()},
     }
+    if by_cover is not None:
+        payload["by_cover"] = _cover_json(by_cover)
     return json.dumps(payload, indent=2) + "\n"
 
 
-def render_table(df: pd.DataFrame, format: str) -> str:
-    """The table as text: ``"csv"`` (numbers), ``"markdown"`` (mean±std) or ``"json"``."""
+def render_table(df: pd.DataFrame, format: str, by_cover: pd.DataFrame | None = None) -> str:
+    """The table as text: ``"csv"`` (numbers), ``"markdown"`` (mean±std) or ``"json"``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Output of :func:`evaluate`.
+    format : {"table", "csv", "markdown", "json"}
+        Output format.
+    by_cover : pandas.DataFrame, optional
+        Output of :func:`evaluate_by_cover`: a second table in ``"table"`` and
+        ``"markdown"``, a ``"by_cover"`` object in ``"json"``; CSV holds one table, the
+        main one (write the cover table with ``by_cover.to_csv``).
+
+    Returns
+    -------
+    str
+    """
     fmt = format.lower()
     if fmt == "csv":
         return df.to_csv(float_format="%.6g")
     if fmt in ("markdown", "md"):
-        return _markdown(df)
+        return _markdown(df, by_cover)
     if fmt == "json":
-        return _json(df)
+        return _json(df, by_cover)
     if fmt == "table":
-        return format_table(df).to_string() + "\n" + _caption(df) + "\n"
+        text = format_table(df).to_string() + "\n" + _caption(df) + "\n"
+        if by_cover is not None:
+            text += "\n" + format_cover_table(by_cover).to_string()
+            text += "\n" + _cover_caption(by_cover) + "\n"
+        return text
     raise SeainpaintError(f"unknown table format {format!r}; choose one of {FORMATS}")
 
 
 def write_table(
-    df: pd.DataFrame, path: str | Path, format: str | None = None, *, overwrite: bool = False
+    df: pd.DataFrame,
+    path: str | Path,
+    format: str | None = None,
+    *,
+    overwrite: bool = False,
+    by_cover: pd.DataFrame | None = None,
 ) -> Path:
     """Write the table atomically as CSV, Markdown or JSON.
 
@@ -350,6 +809,8 @@ def write_table(
         Default: from the suffix (``.csv``, ``.md``, ``.json``; anything else: Markdown).
     overwrite : bool
         Replace an existing file.
+    by_cover : pandas.DataFrame, optional
+        Output of :func:`evaluate_by_cover`, written with it (see :func:`render_table`).
 
     Returns
     -------
@@ -360,7 +821,7 @@ def write_table(
     path = Path(path)
     if format is None or format == "table":
         format = {".csv": "csv", ".json": "json"}.get(path.suffix.lower(), "markdown")
-    text = render_table(df, format)
+    text = render_table(df, format, by_cover)
 
     def write(tmp: Path) -> None:
         tmp.write_text(text, encoding="utf-8")
@@ -368,23 +829,42 @@ def write_table(
     return atomic_write(path, write, overwrite=overwrite)
 
 
-def print_table(df: pd.DataFrame, console: Any = None, title: str | None = None) -> None:
-    """Print the table with rich (mean ± std merged), with its caption."""
-    from rich.console import Console
+def _rich_table(table_df: pd.DataFrame, title: str, caption: str) -> tuple[Any, int]:
+    """A rich Table of a table of strings, and the width it needs."""
     from rich.table import Table
 
-    table_df = format_table(df)
-    if console is None:
-        # wide enough that no number is cut, whatever the terminal says
-        cells = [[str(table_df.index.name or "method"), *map(str, table_df.index)]]
-        cells += [[str(c), *map(str, table_df[c])] for c in table_df.columns]
-        needed = sum(max(len(v) for v in col) + 3 for col in cells) + 1
-        console = Console()
-        console = Console(width=max(console.width, needed))
-    table = Table(title=title or "seainpaint evaluation", caption=_caption(df))
+    cells = [[str(table_df.index.name or "method"), *map(str, table_df.index)]]
+    cells += [[str(c), *map(str, table_df[c])] for c in table_df.columns]
+    needed = sum(max(len(v) for v in col) + 3 for col in cells) + 1
+    table = Table(title=title, caption=caption)
     table.add_column(str(table_df.index.name or "method"), style="bold")
     for col in table_df.columns:
         table.add_column(str(col), justify="right")
     for name, row in table_df.iterrows():
         table.add_row(str(name), *row.tolist())
-    console.print(table)
+    return table, needed
+
+
+def print_table(
+    df: pd.DataFrame,
+    console: Any = None,
+    title: str | None = None,
+    by_cover: pd.DataFrame | None = None,
+) -> None:
+    """Print the table with rich (mean ± std merged), with its caption.
+
+    With ``by_cover`` (from :func:`evaluate_by_cover`), the errors by cloud cover follow
+    as a second table.
+    """
+    from rich.console import Console
+
+    tables = [_rich_table(format_table(df), title or "seainpaint evaluation", _caption(df))]
+    if by_cover is not None:
+        cover = format_cover_table(by_cover)
+        tables.append(_rich_table(cover, "error by cloud cover", _cover_caption(by_cover)))
+    if console is None:
+        # wide enough that no number is cut, whatever the terminal says
+        console = Console()
+        console = Console(width=max(console.width, *(needed for _, needed in tables)))
+    for table, _ in tables:
+        console.print(table)

@@ -462,8 +462,8 @@ def land_from_dataset(ds: xr.Dataset, da: xr.DataArray) -> xr.DataArray:
 
 def to_numpy_tyxc(da: xr.DataArray) -> tuple[np.ndarray, FieldDims]:
     """Values as a float array of shape ``(T, Y, X, C)`` (C = 1 without channels)."""
-    can, dims = canonical(da)
-    values = np.asarray(can.values)
+    tyx, dims = canonical(da)
+    values = np.asarray(tyx.values)
     if values.dtype.kind not in "f":
         values = values.astype(np.float64)
     if dims.channel is None:
@@ -474,6 +474,31 @@ def to_numpy_tyxc(da: xr.DataArray) -> tuple[np.ndarray, FieldDims]:
 def time_index(da: xr.DataArray) -> pd.Index | None:
     """The field's time index, or None when ``time`` has no coordinate."""
     return da.indexes.get(TIME_DIM)
+
+
+def time_in_hours(da: xr.DataArray, time_dim: str | None = None) -> np.ndarray:
+    """The field's times as float64 hours since its first step.
+
+    A datetime coordinate is converted; a numeric one is taken as hours; without a time
+    coordinate the steps are taken as hourly (index = hours). ``time_dim`` skips looking
+    the dims up when the caller knows them.
+    """
+    if time_dim is None:
+        time_dim = field_dims(da).time
+    coord = da.coords.get(time_dim)
+    n = da.sizes[time_dim]
+    if coord is not None and np.issubdtype(coord.dtype, np.datetime64) and n:
+        ns = coord.values.astype("datetime64[ns]").astype(np.int64)
+        return (ns - ns[0]).astype(np.float64) / 3.6e12
+    if coord is not None and coord.dtype.kind in "iuf" and n:
+        return np.asarray(coord.values, np.float64) - float(coord.values[0])
+    return np.arange(n, dtype=np.float64)
+
+
+def check_float_dtype(da: xr.DataArray) -> None:
+    """Refuse a field whose values are not floating point (NaN marks what is missing)."""
+    if da.dtype.kind != "f":
+        raise FieldError(f"field {da.name!r} has dtype {da.dtype}; a float field is needed")
 
 
 def check_time(da: xr.DataArray, *, sorted_: bool = True) -> None:
@@ -588,8 +613,7 @@ def validate_field(da: xr.DataArray, *, min_time: int = 1) -> FieldDims:
         raise FieldError(
             f"field {da.name!r} has {da.sizes[dims.time]} time steps; at least {min_time} needed"
         )
-    if da.dtype.kind not in "f":
-        raise FieldError(f"field {da.name!r} has dtype {da.dtype}; a float field is needed")
+    check_float_dtype(da)
     check_time(da)
     if has_land(da):
         _land_coord(da, dims)

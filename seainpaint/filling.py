@@ -16,6 +16,20 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import xarray as xr
 
+from .baselines import BASELINES, complete_frames
+from .conventions import (
+    FLAG_FILLED,
+    FLAG_FILLED_NEVER_OBSERVED,
+    FLAG_LAND,
+    FLAG_MEANINGS,
+    FLAG_NAME,
+    FLAG_OBSERVED,
+    FLAG_VALUES,
+    METHOD_ATTR,
+    PACKING_KEYS,
+    SE_SUFFIX,
+    append_history,
+)
 from .errors import FieldError, MethodError, SeainpaintWarning
 from .field import (
     FieldDims,
@@ -29,15 +43,9 @@ from .field import (
     sort_time,
     validate_field,
 )
-from .occlusion import _append_history
 
-FLAG_OBSERVED, FLAG_FILLED, FLAG_LAND, FLAG_FILLED_NEVER_OBSERVED = 0, 1, 2, 3
-FLAG_NAME = "inpaint_flag"
-SE_SUFFIX = "_standard_error"  # the coordinate holding a model's standard error
-FLAG_MEANINGS = "observed filled land filled_never_observed"
 COMPLETION = "biharmonic"
 _BAD_OUTPUT, _NOTHING_OBSERVED = 1, 2
-_PACKING_KEYS = ("dtype", "scale_factor", "add_offset", "_FillValue", "missing_value")
 
 
 @runtime_checkable
@@ -49,8 +57,6 @@ class FieldFiller(Protocol):
 
 
 def _baseline(name: str):
-    from .baselines import BASELINES
-
     try:
         return BASELINES[name]
     except KeyError:
@@ -60,8 +66,8 @@ def _baseline(name: str):
         ) from None
 
 
-def _check_options(func: Any, options: dict[str, Any], label: str) -> None:
-    """Refuse options the method does not take, listing the ones it does."""
+def _refuse_unknown_options(func: Any, options: dict[str, Any], label: str) -> None:
+    """Refuse options the method's signature does not take, listing the ones it does."""
     try:
         params = list(inspect.signature(func).parameters.values())[1:]  # after the field
     except (TypeError, ValueError):  # no signature to read: let the method decide
@@ -79,6 +85,33 @@ def _check_options(func: Any, options: dict[str, Any], label: str) -> None:
             f"method {label!r} has no option {', '.join(map(repr, unknown))}; its options are "
             f"{', '.join(accepted) or '(none)'}"
         )
+
+
+def _method(method: str | FieldFiller, options: dict[str, Any],
+            uncertainty: bool) -> tuple[Any, str, dict[str, Any]]:
+    """The function that fills, its label, and its options (checked against it)."""
+    if isinstance(method, str):
+        label = method.lower()
+        filler = _baseline(label)
+        _refuse_unknown_options(filler, options, label)
+    elif isinstance(method, FieldFiller):
+        filler = method.fill_field
+        label = str(getattr(method, "label", type(method).__name__))
+        _refuse_unknown_options(filler, options, label)
+    else:
+        raise MethodError(
+            f"method must be a baseline name or a trained model, got {type(method).__name__}"
+        )
+    if uncertainty:
+        if not callable(getattr(method, "fill_field", None)) or not getattr(
+            method, "has_uncertainty", False
+        ):
+            raise MethodError(
+                f"uncertainty=True needs a trained model with an uncertainty head; {label!r} "
+                "gives no standard error"
+            )
+        options = {**options, "uncertainty": True}
+    return filler, label, options
 
 
 def flags(obs: xr.DataArray) -> xr.DataArray:
@@ -99,9 +132,7 @@ def flags(obs: xr.DataArray) -> xr.DataArray:
     flag.name = FLAG_NAME
     flag.attrs = {
         "long_name": "inpainting status flag",
-        "flag_values": np.array(
-            [FLAG_OBSERVED, FLAG_FILLED, FLAG_LAND, FLAG_FILLED_NEVER_OBSERVED], dtype=np.int8
-        ),
+        "flag_values": np.array(FLAG_VALUES, dtype=np.int8),
         "flag_meanings": FLAG_MEANINGS,
     }
     return flag
@@ -150,8 +181,6 @@ def _complete(
     predicted: xr.DataArray, clean: xr.DataArray, dims: FieldDims, land: xr.DataArray
 ) -> tuple[xr.DataArray, str]:
     """Complete never-observed sea values the method left empty; history note."""
-    from .baselines._frames import complete_frames
-
     finite = np.isfinite(clean)
     target = ~finite.any(dims.time) & ~land  # per (y, x[, channel])
     if clean.chunks is None:
@@ -229,27 +258,7 @@ def fill(
         Unknown method or option, or the method returned a non-finite value at a pixel
         it fills (on dask input: when the result is computed).
     """
-    if isinstance(method, str):
-        label = method.lower()
-        filler = _baseline(label)
-        _check_options(filler, options, label)
-    elif isinstance(method, FieldFiller):
-        filler = method.fill_field
-        label = str(getattr(method, "label", type(method).__name__))
-        _check_options(filler, options, label)
-    else:
-        raise MethodError(
-            f"method must be a baseline name or a trained model, got {type(method).__name__}"
-        )
-    if uncertainty:
-        if not callable(getattr(method, "fill_field", None)) or not getattr(
-            method, "has_uncertainty", False
-        ):
-            raise MethodError(
-                f"uncertainty=True needs a trained model with an uncertainty head; {label!r} "
-                "gives no standard error"
-            )
-        options = {**options, "uncertainty": True}
+    filler, label, options = _method(method, options, uncertainty)
     if land is None and not has_land(obs) and hasattr(method, "land_mask"):
         land = method.land_mask(obs)  # a model on its training grid: the training land
     if land is not None:
@@ -279,11 +288,13 @@ def fill(
     out.attrs = dict(obs.attrs)
     out.name = obs.name
     # keep the input's packing (int16 + scale_factor...) for to_netcdf to reuse
-    out.encoding = {k: v for k, v in obs.encoding.items() if k in _PACKING_KEYS}
+    out.encoding = {k: v for k, v in obs.encoding.items() if k in PACKING_KEYS}
     opts = ", ".join(f"{k}={v!r}" for k, v in options.items())
-    out.attrs["history"] = _append_history(
+    out.attrs["history"] = append_history(
         obs.attrs.get("history"), f"filled with {label}({opts}){note}"
     )
+    # what filled it, by name (a model's method: "GAN" only for adversarial training)
+    out.attrs[METHOD_ATTR] = str(getattr(method, "method", label))
     # assign the bare variable: its own coords (without attributes) must not replace ours
     out = out.assign_coords({FLAG_NAME: flag.variable})
     if sigma is not None:

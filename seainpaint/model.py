@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .errors import FieldError, ModelError, OutputExistsError, SeainpaintError
+from .errors import ModelError, ModelMismatchError, OutputExistsError, SeainpaintError
 from .units import same_units
 
 WEIGHTS_FILE = "weights.safetensors"
@@ -62,6 +62,24 @@ def data_summary(da: xr.DataArray) -> dict[str, Any]:
     else:
         summary["time_range"] = None
     return summary
+
+
+def method_name(config: dict[str, Any]) -> str:
+    """The name of the method a model configuration records, by what trained it.
+
+    "GAN" only for a generator trained with an adversarial term: ``"GAN (paper loss)"``
+    (the paper's adversarial loss alone), ``"GAN (hybrid loss)"`` (self-supervised terms
+    plus the adversarial one), ``"GAN (supervised, paired|unpaired)"`` (the paper's
+    supervised variants); ``"learned (self-supervised)"`` for the default (re-hidden
+    observations, L1 + likelihood, no discriminator).
+    """
+    training = config.get("training") or {}
+    if training.get("supervised"):
+        return f"GAN (supervised, {training['supervised']})"
+    if float(training.get("adv_weight") or 0.0) > 0:
+        recon = float(training.get("recon_weight") or 0.0)
+        return "GAN (hybrid loss)" if recon > 0 else "GAN (paper loss)"
+    return "learned (self-supervised)"
 
 
 def _check_config(config: Any, where: str) -> dict[str, Any]:
@@ -115,8 +133,10 @@ class InpaintModel:
 
     Attributes
     ----------
+    method : str
+        What trained it (``"learned (self-supervised)"``, ``"GAN (paper loss)"``, ...).
     label : str
-        Short name used in the ``history`` attribute of filled fields.
+        The method and the generator, used in the ``history`` of filled fields.
     """
 
     def __init__(self, generator: Any, config: dict[str, Any], *,
@@ -127,10 +147,19 @@ class InpaintModel:
         self.generator.eval()
         self.land = None if land is None else np.asarray(land, dtype=bool)
         self.grid = {k: np.asarray(v) for k, v in (grid or {}).items()}
-        gen = config["generator"]
-        self.label = config.get(
-            "label", f"InpaintModel({gen.get('arch', '?')}, {gen.get('variant', '?')})"
-        )
+
+    @property
+    def method(self) -> str:
+        """What trained the model, for tables and products (:func:`method_name`)."""
+        return method_name(self.config)
+
+    @property
+    def label(self) -> str:
+        """The method with its generator, e.g. ``"learned (self-supervised), fast"``."""
+        gen = self.config["generator"]
+        variant = gen.get("variant", "spatiotemporal")
+        return f"{self.method}, {gen.get('arch', '?')}" + (
+            f" {variant}" if variant != "spatiotemporal" else "")
 
     # ------------------------------------------------------------------ properties
     @property
@@ -208,25 +237,23 @@ class InpaintModel:
                 f"the model was trained on {self.channels} channel(s); the field has {channels}"
             )
         data = self.config.get("data") or {}
-        hint = "pass check=False (seainpaint fill --no-check) to fill it anyway"
         trained_var = data.get("variable")
         if trained_var is not None and da.name is not None and str(da.name) != trained_var:
-            raise ModelError(
-                f"the model was trained on variable {trained_var!r}, not {str(da.name)!r}; "
-                + hint
+            raise ModelMismatchError(
+                f"the model was trained on variable {trained_var!r}, not {str(da.name)!r}"
             )
         trained_units = data.get("units")
         units = da.attrs.get("units")
         if trained_units is not None and not same_units(units, trained_units):
-            raise ModelError(
+            raise ModelMismatchError(
                 f"the model was trained on data in {trained_units!r}; the field's units are "
-                f"{units!r}; convert it or " + hint
+                f"{units!r}", remedy="convert it"
             )
         trained_sn = data.get("standard_name")
         sn = da.attrs.get("standard_name")
         if trained_sn and sn and trained_sn != sn:
-            raise ModelError(
-                f"the model was trained on standard_name {trained_sn!r}, not {sn!r}; " + hint
+            raise ModelMismatchError(
+                f"the model was trained on standard_name {trained_sn!r}, not {sn!r}"
             )
 
     def land_mask(self, da: xr.DataArray) -> xr.DataArray | None:
@@ -296,12 +323,11 @@ class InpaintModel:
         """
         import functools
 
-        from .field import field_dims
-        from .inference import affine, predict_dataarray
+        from .field import check_float_dtype, field_dims
+        from .inference import FILL_DEFAULTS, affine, predict_dataarray
 
         field_dims(da)
-        if da.dtype.kind != "f":
-            raise FieldError(f"field {da.name!r} has dtype {da.dtype}; a float field is needed")
+        check_float_dtype(da)
         if check:
             self.check_field(da)
         if uncertainty and not self.has_uncertainty:
@@ -310,7 +336,7 @@ class InpaintModel:
                 "uncertainty=False): fill without uncertainty=True"
             )
         window = int(options.setdefault("window", self.window))
-        options.setdefault("overlap", min(8, window // 3))
+        options.setdefault("overlap", min(FILL_DEFAULTS.overlap, window // 3))
         scale_out = None
         if uncertainty:
             factor = LAPLACE_STD * float(self.config["uncertainty_scale"])

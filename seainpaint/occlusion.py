@@ -20,8 +20,10 @@ import numpy as np
 import xarray as xr
 from scipy import ndimage
 
+from .conventions import append_history
 from .errors import FieldError, OcclusionError, SeainpaintError
-from .field import canonical
+from .field import canonical, observed_mask
+from .io.pycles import as_lwp
 
 Range = float | tuple[float, float]
 
@@ -221,53 +223,6 @@ class MovingVerticalBar(OcclusionProcess):
         return self._attribute_config("MovingVerticalBar", "width", "speed")
 
 
-def _as_lwp(lwp: xr.DataArray | str | Path) -> tuple[xr.DataArray, str | None]:
-    """An LWP DataArray ``(time, y, x)`` in g m-2 from a DataArray or a Zarr/NetCDF store.
-
-    Stores are those :func:`seainpaint.io.pycles.write_lwp_zarr` (``seainpaint fetch-lwp``)
-    writes, or any Zarr store / NetCDF file holding one ``lwp`` variable (or a single
-    variable). LWP in ``kg m-2`` is converted to g m-2. The returned source is the store's
-    absolute path (``None`` for an in-memory array), so a recorded process can be rebuilt
-    from another working directory.
-    """
-    source = None
-    if isinstance(lwp, (str, Path)):
-        path = Path(lwp).expanduser()
-        source = str(path.resolve())
-        if not path.exists():
-            raise SeainpaintError(f"LWP store {str(lwp)!r} does not exist")
-        try:
-            if path.is_dir():
-                ds = xr.open_zarr(path)
-            else:
-                ds = xr.open_dataset(path)
-        except Exception as err:  # any reader failure is the user's file: say which
-            raise SeainpaintError(
-                f"cannot read LWP store {str(lwp)!r} as Zarr or NetCDF ({err}); a PyCLES run "
-                "folder is read with seainpaint.open_lwp / seainpaint fetch-lwp"
-            ) from None
-        if "lwp" in ds.data_vars:
-            lwp = ds["lwp"]
-        elif len(ds.data_vars) == 1:
-            lwp = next(iter(ds.data_vars.values()))
-        else:
-            raise SeainpaintError(
-                f"LWP store {str(lwp)!r} has variables {list(ds.data_vars)}; expected 'lwp'"
-            )
-    if not isinstance(lwp, xr.DataArray):
-        raise SeainpaintError(f"Cloud needs an LWP DataArray or store path, got {type(lwp)}")
-    if lwp.ndim != 3 or "time" not in lwp.dims:
-        raise FieldError(f"LWP must have dims (time, y, x); got {lwp.dims}")
-    if lwp.sizes["time"] < 1:
-        raise FieldError("LWP has no time steps")
-    units = str(lwp.attrs.get("units", "g m-2")).replace("**", "").replace("^", "").strip()
-    if units in ("kg m-2", "kg/m2"):
-        lwp = (lwp * 1000.0).assign_attrs({**lwp.attrs, "units": "g m-2"})
-    elif units not in ("g m-2", "g/m2", "g.m-2", ""):
-        raise FieldError(f"LWP units {lwp.attrs.get('units')!r}: expected 'g m-2' or 'kg m-2'")
-    return lwp, source
-
-
 class Cloud(OcclusionProcess):
     """Cloud masks from a liquid water path (LWP) sequence (c = 1).
 
@@ -301,7 +256,7 @@ class Cloud(OcclusionProcess):
         crop: tuple[float, float] = (0.5, 1.0),
         time_stride: int = 1,
     ) -> None:
-        data, self.source = _as_lwp(lwp)
+        data, self.source = as_lwp(lwp)
         if (threshold is None) == (cover is None):
             raise OcclusionError("give exactly one of threshold (g m-2) or cover (fraction)")
         values = np.asarray(data.transpose("time", ...).values, dtype=np.float32)
@@ -392,10 +347,17 @@ def process_from_json(text: str) -> OcclusionProcess:
 def apply_measurement(x: Any, m: Any, c: float) -> Any:
     """The measurement operator F(x, m) = x·m + c·(1−m) (paper eq. 1).
 
-    Works on numpy arrays and torch tensors alike (``m`` boolean or 0/1 float).
+    Works on numpy arrays and torch tensors alike. A boolean ``m`` selects: ``x`` where
+    ``m``, else ``c`` — so a missing value (NaN) under ``m = False`` becomes ``c``, as the
+    networks must see it. A 0/1 float ``m`` is applied as the product above (the form
+    gradients flow through, for ``x`` finite everywhere).
     """
-    if hasattr(m, "dtype") and str(m.dtype) in ("bool", "torch.bool"):
-        m = m.astype(x.dtype) if hasattr(m, "astype") else m.to(x.dtype)
+    if hasattr(m, "dtype") and str(m.dtype) == "torch.bool":
+        import torch  # only reached with a tensor: torch is loaded already
+
+        return torch.where(m, x, c)
+    if hasattr(m, "dtype") and str(m.dtype) == "bool":
+        return np.where(m, x, c)
     return x * m + c * (1 - m)
 
 
@@ -426,8 +388,8 @@ def occlude(
     """
     if not isinstance(process, OcclusionProcess):
         raise OcclusionError(f"process must be an OcclusionProcess, got {type(process).__name__}")
-    can, dims = canonical(da)
-    shape = tuple(can.sizes[d] for d in (dims.time, dims.y, dims.x))
+    tyx, dims = canonical(da)
+    shape = tuple(tyx.sizes[d] for d in (dims.time, dims.y, dims.x))
     mask = np.asarray(process.masks(shape, seed=seed))
     if mask.shape != shape or mask.dtype != bool:
         raise OcclusionError(
@@ -438,19 +400,11 @@ def occlude(
     out = da.where(mask_da)
     out.attrs = dict(da.attrs)
     out.attrs["seainpaint_occlusion"] = json.dumps(process.to_config())
-    out.attrs["history"] = _append_history(
+    out.attrs["history"] = append_history(
         da.attrs.get("history"), f"occluded with {process!r} (seed={seed})"
     )
     out.name = da.name
     return out
-
-
-def _append_history(history: str | None, line: str) -> str:
-    from datetime import UTC, datetime
-
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    entry = f"{stamp} seainpaint: {line}"
-    return f"{history}\n{entry}" if history else entry
 
 
 class FieldClouds(OcclusionProcess):
@@ -496,10 +450,8 @@ class FieldClouds(OcclusionProcess):
                 raise FieldError(f"a mask source must have dims (time, y, x); got {source.dims}")
             observed = np.asarray(source.transpose("time", ...).values)
         else:
-            from .field import observed_mask
-
-            can, _ = canonical(source)
-            observed = np.asarray(observed_mask(can).values)
+            tyx, _ = canonical(source)
+            observed = np.asarray(observed_mask(tyx).values)
         if land is None:
             land_arr = ~observed.any(axis=0)
         else:
@@ -516,11 +468,6 @@ class FieldClouds(OcclusionProcess):
         self.flip = bool(flip)
         sea = int((~land_arr).sum()) * cloud.shape[0]
         self.cover = float(cloud.sum() / sea) if sea else 0.0
-
-    @property
-    def clouds(self) -> np.ndarray:
-        """The source's cloud mask ``(time, y, x)`` (True = cloud), unpacked."""
-        return np.unpackbits(self._bits, axis=-1, count=self.shape[-1]).astype(bool)
 
     def cloud_window(self, t0: int, length: int) -> np.ndarray:
         """Cloud mask of ``length`` frames of the source from ``t0`` (played back and forth

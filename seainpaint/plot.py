@@ -1,4 +1,5 @@
-"""Figures and animations: observed / filled / truth / error panels, GIF/MP4, occlusion rate.
+"""Figures and animations: observed / filled / truth / error panels, GIF/MP4, occlusion rate,
+PSD score curves and the reliability of a standard error.
 
 Figures are built on :class:`matplotlib.figure.Figure` with the Agg canvas, without
 pyplot, so nothing here changes the user's matplotlib backend and it works headless (in
@@ -27,8 +28,10 @@ __all__ = [
     "animate",
     "median_cover_time",
     "natural_earth_available",
+    "plot_calibration",
     "plot_occlusion_rate",
     "plot_panels",
+    "plot_psd_score",
     "time_label",
     "units_label",
 ]
@@ -599,3 +602,141 @@ def plot_occlusion_rate(
     if path is None:
         return fig
     return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi), overwrite=True)
+
+
+def _write_or_return(fig: Any, path: str | Path | None, dpi: int, overwrite: bool):
+    if path is None:
+        return fig
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi), overwrite=overwrite)
+
+
+def plot_psd_score(
+    truth: xr.DataArray,
+    obs: xr.DataArray,
+    filled: Mapping[str, xr.DataArray] | Sequence[xr.DataArray] | xr.DataArray,
+    path: str | Path | None = None,
+    *,
+    names: Sequence[str] | None = None,
+    along: str = "space",
+    units: str | None = None,
+    dpi: int = 100,
+    overwrite: bool = True,
+):
+    """PSD score ``1 − PSD(fill − truth)/PSD(truth)`` against wavelength, one curve per method.
+
+    The horizontal line marks 0.5; where a curve first drops below it (dotted vertical
+    line, value in the legend) is the method's effective resolution, as in
+    :func:`seainpaint.evaluate` (the figure users of 4DVarNet/OceanBench read).
+
+    Parameters
+    ----------
+    truth, obs, filled, names
+        As in :func:`seainpaint.evaluate`.
+    path : str or Path, optional
+        Write the figure there (atomically); otherwise return it.
+    along : {"space", "time"}
+        Spatial (radially averaged over frames) or temporal (per pixel series) spectra.
+    units : str, optional
+        ``"px"``/``"km"`` in space, ``"h"``/``"steps"`` in time (default: km on a
+        latitude/longitude grid, h with datetime time; else px, steps).
+    dpi : int
+        Resolution of the file.
+    overwrite : bool
+        Replace an existing file at ``path``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or pathlib.Path
+    """
+    from .evaluation import psd_scores
+
+    scores = psd_scores(truth, obs, filled, names=names, along=along, units=units)
+    fig = _new_figure(5.0, 3.6)
+    ax = fig.add_subplot(1, 1, 1)
+    lowest = 0.0
+    for i, (name, score) in enumerate(scores.items()):
+        colour = f"C{i % 10}"
+        wavelength = np.asarray(score["wavelength"].values)
+        values = np.asarray(score.values)
+        res = score.attrs["effective_resolution"]
+        label = f"{name} ({res:.3g} {score.attrs['units']})" if np.isfinite(res) else name
+        ax.plot(wavelength, values, marker=".", color=colour, label=label)
+        if np.isfinite(res):
+            ax.axvline(res, color=colour, linestyle=":", linewidth=1)
+        if np.isfinite(values).any():
+            lowest = min(lowest, float(np.nanmin(values)))
+    ax.axhline(0.5, color="0.3", linestyle="--", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_ylim(max(lowest, -1.0) - 0.05, 1.05)
+    unit = next(iter(scores.values())).attrs["units"] if scores else ""
+    ax.set_xlabel(f"{'wavelength' if along == 'space' else 'period'} ({unit})")
+    ax.set_ylabel("PSD score")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize="small")
+    return _write_or_return(fig, path, dpi, overwrite)
+
+
+def plot_calibration(
+    truth: xr.DataArray,
+    obs: xr.DataArray,
+    filled: Mapping[str, xr.DataArray] | Sequence[xr.DataArray] | xr.DataArray,
+    path: str | Path | None = None,
+    *,
+    names: Sequence[str] | None = None,
+    levels: Sequence[float] | None = None,
+    dpi: int = 100,
+    overwrite: bool = True,
+):
+    """Reliability figure: observed against nominal coverage of the prediction intervals.
+
+    For each method that carries a standard error σ and each nominal probability ``p``,
+    the share of hidden-pixel errors within the central interval ``± Φ⁻¹((1 + p)/2) σ``.
+    A calibrated σ lies on the diagonal; below it σ is too small (over-confident), above
+    it too large.
+
+    Parameters
+    ----------
+    truth, obs, filled, names
+        As in :func:`seainpaint.evaluate`; fills without σ are left out.
+    path : str or Path, optional
+        Write the figure there (atomically); otherwise return it.
+    levels : sequence of float, optional
+        Nominal probabilities (default 0.05, 0.10, ..., 0.95).
+    dpi : int
+        Resolution of the file.
+    overwrite : bool
+        Replace an existing file at ``path``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or pathlib.Path
+
+    Raises
+    ------
+    SeainpaintError
+        No filled field carries a standard error.
+    """
+    from .evaluation import calibration_curves
+    from .metrics.probabilistic import DEFAULT_LEVELS
+
+    curves = calibration_curves(
+        truth, obs, filled, names=names, levels=DEFAULT_LEVELS if levels is None else levels
+    )
+    if not curves:
+        raise SeainpaintError(
+            "no filled field carries a standard error (the <var>_standard_error coordinate "
+            "of fill(model, uncertainty=True)): nothing to calibrate"
+        )
+    fig = _new_figure(4.0, 4.0)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.plot([0, 1], [0, 1], color="0.3", linestyle="--", linewidth=1, label="calibrated")
+    for i, (name, curve) in enumerate(curves.items()):
+        ax.plot(curve["nominal"], curve.values, marker="o", color=f"C{i % 10}", label=name)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.set_xlabel("nominal coverage")
+    ax.set_ylabel("observed coverage (hidden pixels)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", loc="upper left")
+    return _write_or_return(fig, path, dpi, overwrite)

@@ -3,8 +3,10 @@
 What each reproduction does is declared in ``data_recipes/reproduce/NAME.toml``: the
 data, occlusion and methods, the :func:`seainpaint.train` options and data sizes of each
 mode (``quick``, ``default``, ``full``) and the paper's numbers for the same rows. This
-module only runs them: it builds the data, trains the GAN, fills with the model and the
-baselines (:func:`seainpaint.fill`), scores them (:func:`seainpaint.evaluate`) and writes,
+module only runs them: it builds the data, trains the paper's GAN (``loss = "paper"`` in
+the recipes: "Ours") and, as a separate row, the default self-supervised network
+(``"model:self-supervised"``: the same options, no discriminator), fills with the models
+and the baselines (:func:`seainpaint.fill`), scores them (:func:`seainpaint.evaluate`) and writes,
 in the output folder, each table as Markdown, CSV and JSON, ``comparison.md`` (ours next
 to the paper's numbers) and the figures.
 
@@ -39,6 +41,7 @@ from .errors import DataSourceError, ReproduceError
 
 MODES = ("quick", "default", "full")
 #: the method name in a recipe's ``methods`` table that means "the model trained here"
+#: with the recipe's options; ``"model:LOSS"`` means the same options with ``loss=LOSS``
 MODEL = "model"
 
 __all__ = [
@@ -71,6 +74,9 @@ class Reproduction:
         Every file written.
     skipped : dict of str -> str
         Parts that were skipped and why.
+    methods : dict of str -> str
+        Each row filled by a model trained here, and what trained it
+        (:attr:`seainpaint.InpaintModel.method`, e.g. ``"GAN (paper loss)"`` for "Ours").
     """
 
     name: str
@@ -80,6 +86,7 @@ class Reproduction:
     timings: dict[str, float] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    methods: dict[str, str] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------ recipes
@@ -206,10 +213,18 @@ class _Run:
     # ---------------------------------------------------------------- the experiment steps
 
     def train(self, obs: xr.DataArray, process: Any, **options: Any) -> Any:
-        """:func:`seainpaint.train` with the recipe's options for this mode."""
+        """:func:`seainpaint.train` with the recipe's options for this mode.
+
+        ``options`` override the recipe's; a ``loss`` without an adversarial term drops
+        the recipe's discriminator options (which :func:`seainpaint.train` refuses there).
+        """
         from .training import train
+        from .training.api import ADVERSARIAL_OPTIONS, LOSSES
 
         options = {**self.sizes["training"], **options}
+        if LOSSES.get(options.get("loss", "self-supervised"), {}).get("adv_weight", 0) == 0:
+            for key in ADVERSARIAL_OPTIONS:
+                options.pop(key, None)
         if "betas" in options:
             options["betas"] = tuple(options["betas"])
         if self.threads is not None and "threads" in inspect.signature(train).parameters:
@@ -217,15 +232,33 @@ class _Run:
         options.setdefault("device", "auto")
         return train(obs, process=process, seed=self.seed, progress=self.progress, **options)
 
-    def fill(self, obs: xr.DataArray, methods: dict[str, str], model: Any) -> dict[str, Any]:
-        """Fill ``obs`` with each method (``"model"``: the trained model), by name."""
+    def train_models(self, obs: xr.DataArray, process: Any, methods: dict[str, str],
+                     **options: Any) -> dict[str, Any]:
+        """Train every model that ``methods`` names (``"model"``, ``"model:LOSS"``), once."""
+        models = {}
+        for method in dict.fromkeys(methods.values()):
+            kind, _, loss = str(method).partition(":")
+            if kind != MODEL:
+                continue
+            models[method] = self.train(obs, process, **options, **({"loss": loss} if loss
+                                                                      else {}))
+        return models
+
+    def fill(self, obs: xr.DataArray, methods: dict[str, str], models: Any) -> dict[str, Any]:
+        """Fill ``obs`` with each method by name: a baseline, or a model of ``models``
+        (``{"model": ..., "model:self-supervised": ...}``, or one model for ``"model"``)."""
         from .filling import fill
 
+        if not isinstance(models, dict):
+            models = {MODEL: models}
         out = {}
         for name, method in methods.items():
-            if method == MODEL:
+            if str(method).partition(":")[0] == MODEL:
+                if method not in models:
+                    raise ReproduceError(f"method {name!r}: no model {method!r} was trained")
                 options = {} if self.threads is None else {"threads": self.threads}
-                out[name] = fill(obs, model, **options)
+                out[name] = fill(obs, models[method], **options)
+                self.result.methods[name] = models[method].method
             else:
                 out[name] = fill(obs, method)
         return out
@@ -387,7 +420,10 @@ def _run_sst_table2(run: _Run) -> None:
         started = time.monotonic()
         label = CLOUD_LABELS[cloud]
         process = Cloud(lwp, threshold=train_thr)
-        model = run.train(occlude(train_sst, process, seed=run.seed), process)
+        methods = params["table2b"]["methods"]
+        models = run.train_models(occlude(train_sst, process, seed=run.seed), process,
+                                  {**methods, "Ours": MODEL})
+        model = models[MODEL]
         run.part(f"train ({label})", started)
         started = time.monotonic()
         rows, at = [], {}
@@ -415,9 +451,9 @@ def _run_sst_table2(run: _Run) -> None:
         run.part(f"table 2a ({label})", started)
         started = time.monotonic()
         obs, model_fill = at[train_thr]
-        methods = params["table2b"]["methods"]
+        run.result.methods.update({n: model.method for n, m in methods.items() if m == MODEL})
         filled = {
-            name: model_fill if method == MODEL else run.fill(obs, {name: method}, model)[name]
+            name: model_fill if method == MODEL else run.fill(obs, {name: method}, models)[name]
             for name, method in methods.items()
         }
         title = f"Table 2b, {label}: ours vs DINEOF at {train_thr:g} g m-2"
@@ -440,7 +476,9 @@ def _run_ablation_table4(run: _Run) -> None:
     filled = {}
     for name, variant in run.params["variants"].items():
         started = time.monotonic()
-        model = run.train(obs_train, process, variant=variant)
+        # a variant name (the recipe's loss), or a table of train options ({variant, loss})
+        options = dict(variant) if isinstance(variant, dict) else {"variant": variant}
+        model = run.train(obs_train, process, **options)
         filled.update(run.fill(obs, {name: MODEL}, model))
         run.part(f"train + fill ({name})", started)
     started = time.monotonic()
@@ -480,9 +518,10 @@ def _run_video_table1(run: _Run) -> None:
     for pname, spec in params["processes"].items():
         started = time.monotonic()
         process = _process(spec)
-        model = run.train(occlude(train_clip, process, seed=run.seed), process)
+        models = run.train_models(occlude(train_clip, process, seed=run.seed), process,
+                                  methods)
         obs = occlude(test_clip, process, seed=run.seed + 1)
-        filled = run.fill(obs, methods, model)
+        filled = run.fill(obs, methods, models)
         df = run.evaluate(test_clip, obs, filled)
         df.index = pd.MultiIndex.from_product([[pname], df.index], names=["process", "method"])
         rows.append(df)

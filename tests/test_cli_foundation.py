@@ -34,8 +34,9 @@ def test_demo_writes_products_and_prints_mae(tmp_path):
     result = runner.invoke(app, ["demo", "--quick", "--train", "--output-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     out = result.output
-    for method in ("GAN", "DINEOF", "linear", "climatology"):
+    for method in ("learned (self-supervised)", "DINEOF", "linear", "climatology"):
         assert method in out
+    assert "GAN" not in out  # the default model has no adversarial term: never called a GAN
     assert "OSTIA" in out and "MAE" in out
     assert re.search(r"\d+ sea pixels never observed", out)  # counted and printed
     for name in ("synthetic_filled.nc", "ostia_filled.nc"):
@@ -43,7 +44,9 @@ def test_demo_writes_products_and_prints_mae(tmp_path):
             assert "inpaint_flag" in ds
             land = (ds["inpaint_flag"] == 2).values
             assert np.isnan(ds[next(iter(ds.data_vars))].values[land]).all()
-            assert "GAN" in ds.attrs["title"]
+            assert "learned (self-supervised)" in ds.attrs["title"]
+            assert "GAN" not in ds.attrs["title"] + ds.attrs["keywords"]
+            assert "self-supervised learning" in ds.attrs["keywords"]
     with xr.open_dataset(tmp_path / "ostia_filled.nc") as ds:
         assert (ds["inpaint_flag"] == 2).any()  # the real OSTIA land mask
     for name in ("demo_synthetic.png", "demo_ostia.png"):
@@ -80,9 +83,11 @@ def test_shipped_models_load_and_beat_interpolation_on_the_demo_data():
     case = demo._synthetic_case(96, seed=0)
     model = si.InpaintModel.load(demo.PRETRAINED_DIR / "synthetic")
     assert model.has_uncertainty and model.config["process"]["name"] == "FieldClouds"
-    case.fills["GAN"] = demo._fill(case.obs, model, case.land)
+    assert model.method == "learned (self-supervised)"
+    case.fills[model.method] = demo._fill(case.obs, model, case.land)
     case.fills["linear"] = demo._fill(case.obs, "linear", case.land)
-    assert case.mae("GAN") < 0.9 * case.mae("linear"), (case.mae("GAN"), case.mae("linear"))
+    learned, linear = case.mae(model.method), case.mae("linear")
+    assert learned < 0.9 * linear, (learned, linear)
     ostia = demo._ostia_case(seed=0)
     filled = demo._fill(ostia.obs, si.InpaintModel.load(demo.PRETRAINED_DIR / "ostia"),
                         ostia.land)
@@ -173,19 +178,25 @@ def test_help_imports_nothing_heavy():
 
 def test_python_advice_becomes_command_line_options():
     from seainpaint.cli import cli_wording
+    from seainpaint.errors import ModelMismatchError, ProcessNeededError
 
-    text = cli_wording(
-        "the model was trained on variable 'sst', not 'thetao'; pass check=False to fill it"
-    )
+    err = ModelMismatchError("the model was trained on variable 'sst', not 'thetao'")
+    assert "check=False" in str(err)
+    text = cli_wording(err)
     assert "--no-check" in text and "check=False" not in text
-    text = cli_wording(
-        "cannot rebuild the occlusion process recorded in 'thetao': this Cloud process was "
-        "built from an in-memory LWP array; pass the LWP again: Cloud(lwp, threshold=...); "
-        "pass process= (e.g. seainpaint.Cloud(lwp, threshold=70))"
-    )
+    assert text.startswith("the model was trained on variable 'sst', not 'thetao'; ")
+    err = ModelMismatchError("the model was trained on data in 'K'", remedy="convert it")
+    assert cli_wording(err).endswith("; convert it or pass --no-check to fill it anyway")
+    err = ProcessNeededError("field 'thetao' has no missing sea pixel")
+    assert "process=" in str(err)
+    text = cli_wording(err)
     assert "--lwp" in text and "--threshold" in text
     assert "process=" not in text and "Cloud(" not in text
-    assert text.startswith("cannot rebuild the occlusion process recorded in 'thetao'")
+    assert text.startswith("field 'thetao' has no missing sea pixel; ")
+    # the wording follows the type, not the text: other errors pass through unchanged
+    assert cli_wording(ValueError("pass check=False; pass process=")) == (
+        "pass check=False; pass process="
+    )
 
 
 def test_train_hint_names_the_command_line_options(tmp_path):
@@ -204,7 +215,7 @@ def test_train_hint_names_the_command_line_options(tmp_path):
 
 def test_fill_no_check_fills_a_field_the_model_refuses(cloudy, tmp_path):
     model = si.train(cloudy, steps=1, window=4, patch=16, batch_size=1, base=4,
-                     discriminator_options={"base": 4}, n_val=1, progress=False)
+                     n_val=1, progress=False)
     model.save(tmp_path / "model")
     other = cloudy.rename("analysed_sst")
     other.to_dataset().to_zarr(tmp_path / "other.zarr")

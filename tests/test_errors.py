@@ -83,6 +83,7 @@ BUILTIN_BASES = {
     TypeError: [errors.OcclusionError],
     RuntimeError: [errors.DeviceError],
     FileExistsError: [errors.OutputExistsError],
+    FileNotFoundError: [errors.InputNotFoundError],
 }
 
 
@@ -108,12 +109,18 @@ def test_the_tree() -> None:
             errors.CopernicusError,
             errors.RegionError,
             errors.TimeRangeError,
+            errors.InputNotFoundError,
             errors.PyclesError,
             errors.VideoError,
             errors.RecipeError,
             errors.FeatureNetError,
         },
-        errors.ModelError: {errors.ConfigError, errors.TrainingError},
+        errors.ModelError: {
+            errors.ModelMismatchError,
+            errors.ConfigError,
+            errors.TrainingError,
+            errors.ProcessNeededError,
+        },
         errors.UsageError: {errors.MethodError, errors.OcclusionError, errors.ReproduceError},
     }
     for group, members in groups.items():
@@ -150,5 +157,9 @@ def test_cli_turns_every_family_member_into_one_line_and_exit_2(
     out = tmp_path / "out.nc"
     result = CliRunner().invoke(app, ["fill", str(tmp_path / "cloudy.nc"), "-o", str(out)])
     assert result.exit_code == 2, result.output
-    assert result.output.strip().splitlines() == [f"error: {message}"]
+    lines = result.output.strip().splitlines()
+    if cls in (errors.ModelMismatchError, errors.ProcessNeededError):  # + the CLI's advice
+        assert len(lines) == 1 and lines[0].startswith(f"error: {message}; "), lines
+    else:
+        assert lines == [f"error: {message}"]
     assert not out.exists()

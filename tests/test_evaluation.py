@@ -63,7 +63,9 @@ def test_evaluate_options_and_errors(case):
     truth, obs, fills = case
     df = seainpaint.evaluate(truth, obs, list(fills.values()), features=False, diagnostics=False)
     assert list(df.index) == ["method 1", "method 2"]
-    assert "FID" not in df.columns and "PSD ratio high-k" not in df.columns
+    assert "FID" not in df.columns and "Power ratio high" not in df.columns
+    assert "Effective resolution (px)" not in df.columns and "dT std ratio" not in df.columns
+    assert {"RMSE observed", "CRPS", "Coverage 1σ", "Coverage 2σ"} <= set(df.columns)
     assert df.attrs["n_sequences"] == 1  # 16 frames < sequence_length 24: one sequence
     # another dim order of the same grid is fine
     flipped = fills["linear"].transpose("longitude", "latitude", "time")
@@ -146,7 +148,9 @@ def test_cli_evaluate(case, tmp_path):
     res = runner.invoke(app, [*args, "--names", "lin,clim", "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert "lin" in res.stdout and "FVD" in res.stdout  # the rich table
-    assert [row[0] for row in _markdown_rows(out.read_text())[1:]] == ["lin", "clim"]
+    main, _, cover = out.read_text().partition("\n\n")  # the table, then the cover table
+    assert [row[0] for row in _markdown_rows(main)[1:]] == ["lin", "clim"]
+    assert [row[0] for row in _markdown_rows(cover)[1:]] == ["lin"] * 5 + ["clim"] * 5
     res = runner.invoke(app, [*args, "--names", "lin,clim", "-o", str(out)])
     assert res.exit_code == 2 and "exists" in res.output
     res = runner.invoke(app, [*args, "--names", "only-one", "--no-fid"])
@@ -165,3 +169,242 @@ def test_open_field_needs_a_variable_when_ambiguous(tmp_path):
     assert open_field(tmp_path / "two.nc", "b").name == "b"
     with pytest.raises(FileNotFoundError):
         open_field(tmp_path / "missing.nc")
+
+
+# ------------------------------------------------- field-standard scores (issue 16)
+
+
+def gaussian_crossing(s: float) -> float:
+    """Where the PSD score 1 − (1 − T)² of a Gaussian smoothing (std s) of white noise is 0.5."""
+    return s * np.sqrt(2 * np.pi**2 / np.log(1 / (1 - 1 / np.sqrt(2))))
+
+
+@pytest.fixture(scope="module")
+def noise_case():
+    """White-noise SST on a 0.25° lat-lon grid, hourly, with land and random gaps."""
+    rng = np.random.default_rng(11)
+    shape = (64, 48, 48)
+    truth = xr.DataArray(
+        20 + rng.normal(size=shape),
+        dims=("time", "latitude", "longitude"),
+        coords={
+            "time": pd.date_range("2021-06-01", periods=shape[0], freq="h"),
+            "latitude": -10 + 0.25 * np.arange(48),
+            "longitude": 30 + 0.25 * np.arange(48),
+        },
+        name="sst",
+        attrs={"units": "degree_Celsius"},
+    )
+    land = np.zeros(shape[1:], dtype=bool)
+    land[:8, :10] = True
+    truth = truth.where(~land)
+    obs = truth.where(rng.random(shape) > 0.5)
+    obs.attrs = dict(truth.attrs)
+    return truth, obs, land
+
+
+def test_evaluate_field_standard_scores(case):
+    truth, obs, fills = case
+    from scipy.ndimage import gaussian_filter
+
+    linear = fills["linear"]
+    # a peer that smooths the data, observations included
+    blurred = linear.copy(data=gaussian_filter(linear.fillna(20).values, sigma=(0, 1, 1)))
+    blurred = blurred.where(np.isfinite(linear))
+    perfect = linear.copy(data=truth.values)
+    df = seainpaint.evaluate(
+        truth, obs, {"linear": linear, "blurred": blurred, "perfect": perfect}, features=False
+    )
+    for col in (
+        "RMSE observed",
+        "CRPS",
+        "Coverage 1σ",
+        "Coverage 2σ",
+        "Effective resolution (px)",
+        "Effective resolution (km)",
+        "Effective resolution (h)",
+        "Power ratio low",
+        "Power ratio mid",
+        "Power ratio high",
+        "dT std ratio",
+    ):
+        assert col in df.columns, col
+    assert "PSD ratio high-k" not in df.columns
+    # seainpaint keeps the observations: no error there; a smoothing peer has some
+    assert df.loc["linear", "RMSE observed"] == 0
+    observed = np.isfinite(obs.values)
+    rmse_obs = np.sqrt(np.mean((blurred.values[observed] - truth.values[observed]) ** 2))
+    assert df.loc["blurred", "RMSE observed"] == pytest.approx(rmse_obs, rel=1e-6)
+    assert df.loc["blurred", "RMSE observed"] > 0.01
+    # no standard error: no probabilistic score
+    assert df[["CRPS", "Coverage 1σ", "Coverage 2σ"]].isna().all().all()
+    # the perfect fill: power ratio 1, resolution finer than the grid can tell (NaN)
+    bands = ["Power ratio low", "Power ratio mid", "Power ratio high"]
+    assert df.loc["perfect", bands].tolist() == pytest.approx([1.0, 1.0, 1.0])
+    assert np.isnan(df.loc["perfect", "Effective resolution (px)"])
+    # resolutions are within the grid's resolved range, never absurd
+    for name in ("linear", "blurred"):
+        assert 2 <= df.loc[name, "Effective resolution (px)"] <= 24
+    text = render_table(df, "table")
+    assert "Effective resolution (px)" in text and "RMSE observed (°C)" in text
+
+
+def test_evaluate_effective_resolution_known_answers(noise_case):
+    from scipy.ndimage import gaussian_filter1d
+
+    truth, obs, land = noise_case
+    s_space, s_time = 2.0, 1.5
+    values = truth.fillna(20).values
+    space = gaussian_filter1d(gaussian_filter1d(values, s_space, axis=1), s_space, axis=2)
+    time = gaussian_filter1d(values, s_time, axis=0)
+    fills = {
+        "space": truth.copy(data=space).where(~land),
+        "time": truth.copy(data=time).where(~land),
+    }
+    df = seainpaint.evaluate(truth, obs, fills, features=False, sequence_length=16)
+    px = df.loc["space", "Effective resolution (px)"]
+    assert px == pytest.approx(gaussian_crossing(s_space), rel=0.05)
+    # 0.25° at the mean latitude (−4.1°): dy = 27.8 km, dx = dy cos(lat) = 27.7 km
+    dy = 0.25 * np.pi * 6371.0088 / 180
+    dx = dy * np.cos(np.radians(float(truth.latitude.mean())))
+    km = df.loc["space", "Effective resolution (km)"]
+    assert km == pytest.approx(gaussian_crossing(s_space * np.sqrt(dx * dy)), rel=0.05)
+    assert df.loc["time", "Effective resolution (h)"] == pytest.approx(
+        gaussian_crossing(s_time), rel=0.05
+    )
+    # the spatial smoothing keeps the low band, removes the high one
+    assert df.loc["space", "Power ratio high"] < 0.05 < df.loc["space", "Power ratio low"]
+
+
+def test_evaluate_probabilistic_scores(noise_case):
+    truth, obs, land = noise_case
+    rng = np.random.default_rng(3)
+    sigma_value = 0.4
+    hidden = ~np.isfinite(obs.values) & ~land[None]
+    sigma = xr.full_like(truth, sigma_value).where(hidden)  # NaN where observed or land
+    noisy = truth + sigma_value * rng.normal(size=truth.shape) * hidden
+    noisy = noisy.assign_coords(sst_standard_error=sigma)
+    exact = truth.assign_coords(sst_standard_error=sigma)  # the mean on the truth
+    too_sure = noisy.assign_coords(sst_standard_error=sigma / 3)
+    fills = {"calibrated": noisy, "exact": exact, "too sure": too_sure, "plain": truth}
+    df = seainpaint.evaluate(truth, obs, fills, features=False, diagnostics=False)
+    n = int(hidden.sum())
+    assert n > 50_000
+    # errors N(0, σ²) forecast with σ: E[CRPS] = σ/√π, coverage 68.3 % and 95.4 %
+    calibrated = df.loc["calibrated"]
+    assert calibrated["CRPS"] == pytest.approx(sigma_value / np.sqrt(np.pi), rel=0.02)
+    assert calibrated["Coverage 1σ"] == pytest.approx(0.6827, abs=0.01)
+    assert calibrated["Coverage 2σ"] == pytest.approx(0.9545, abs=0.01)
+    # the mean on the outcome: CRPS σ(√2 − 1)/√π exactly, every error within 1σ
+    assert df.loc["exact", "CRPS"] == pytest.approx(sigma_value * (np.sqrt(2) - 1) / np.sqrt(np.pi))
+    assert df.loc["exact", "Coverage 1σ"] == 1.0
+    # σ three times too small: 1σ covers P(|z| ≤ 1/3) = 26.1 %
+    assert df.loc["too sure", "Coverage 1σ"] == pytest.approx(0.2611, abs=0.01)
+    assert df.loc["too sure", "CRPS"] > calibrated["CRPS"]
+    assert df.loc["plain", ["CRPS", "Coverage 1σ", "Coverage 2σ"]].isna().all()
+    curves = seainpaint.evaluation.calibration_curves(truth, obs, fills, levels=[0.2, 0.8])
+    assert set(curves) == {"calibrated", "exact", "too sure"}
+    np.testing.assert_allclose(curves["calibrated"].values, [0.2, 0.8], atol=0.01)
+
+
+def test_evaluate_by_cover_constructed_case():
+    # 10 × 10 sea, frame 0 fully observed (no land); later frames hide the first n pixels
+    # (row-major) and the fill errs by a known constant on them
+    hidden_counts = [0, 10, 25, 35, 50, 70, 90, 100]
+    frame_errors = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+    n_time = len(hidden_counts)
+    truth = xr.DataArray(
+        np.random.default_rng(0).normal(size=(n_time, 10, 10)),
+        dims=("time", "y", "x"),
+        attrs={"units": "K"},
+    )
+    keep = np.ones(truth.shape, dtype=bool)
+    err = np.zeros(truth.shape)
+    for t, (count, e) in enumerate(zip(hidden_counts, frame_errors, strict=True)):
+        keep[t].flat[:count] = False
+        err[t].flat[:count] = e * (-1) ** t  # the sign must not matter to MAE/RMSE
+    obs = truth.where(keep)
+    filled = truth + err
+    df = seainpaint.evaluate_by_cover(truth, obs, {"constructed": filled, "perfect": truth})
+    assert df.index.names == ["method", "Cloud cover (%)"]
+    table = df.loc["constructed"]
+    assert list(table.index) == ["0–20", "20–40", "40–60", "60–80", "80–100"]
+    # frames by cover: 0 %, 10 % -> 0–20; 25 %, 35 % -> 20–40; 50 % -> 40–60;
+    # 70 % -> 60–80; 90 %, 100 % -> 80–100
+    members = {"0–20": [0, 1], "20–40": [2, 3], "40–60": [4], "60–80": [5], "80–100": [6, 7]}
+    for label, frames in members.items():
+        counts = np.array([hidden_counts[t] for t in frames])
+        errors = np.array([frame_errors[t] for t in frames])
+        assert table.loc[label, "Frames"] == len(frames)
+        assert table.loc[label, "Pixels"] == counts.sum()
+        assert table.loc[label, "MAE"] == pytest.approx((counts * errors).sum() / counts.sum())
+        rmse = np.sqrt((counts * errors**2).sum() / counts.sum())
+        assert table.loc[label, "RMSE"] == pytest.approx(rmse)
+    assert (df.loc["perfect", "MAE"] == 0).all()
+    np.testing.assert_allclose(
+        seainpaint.evaluation.frame_cover(obs), hidden_counts, rtol=1e-12
+    )  # 100 sea pixels: count = %
+    # other bins; frames outside them are left out; an empty bin has NaN and no pixel
+    coarse = seainpaint.evaluate_by_cover(truth, obs, [filled], bins=[20, 60, 95])
+    assert coarse["Frames"].tolist() == [3, 2]
+    empty = seainpaint.evaluate_by_cover(truth, obs, [filled], bins=[0, 5, 100])
+    assert empty.loc[("method 1", "0–5"), "Frames"] == 1
+    assert empty.loc[("method 1", "0–5"), "Pixels"] == 0
+    assert np.isnan(empty.loc[("method 1", "0–5"), "MAE"])
+    for bad in ([0], [40, 20], [0, 150]):
+        with pytest.raises(SeainpaintError, match="bins"):
+            seainpaint.evaluate_by_cover(truth, obs, [filled], bins=bad)
+    text = render_table(seainpaint.evaluate(truth, obs, [filled], features=False), "markdown", df)
+    cover_rows = _markdown_rows(text.partition("\n\n")[2])
+    assert cover_rows[0] == ["method", "Cloud cover (%)", "Frames", "Pixels", "MAE (K)", "RMSE (K)"]
+    assert cover_rows[2][:4] == ["constructed", "20–40", "2", "60"]
+
+
+def test_cli_evaluate_new_scores_and_figures(noise_case, tmp_path):
+    truth, obs, land = noise_case
+    truth, obs = truth.isel(time=slice(0, 24)), obs.isel(time=slice(0, 24))
+    linear = seainpaint.fill(obs, "linear")
+    hidden = ~np.isfinite(obs.values) & ~land[None]
+    sigma = xr.full_like(truth, 0.5).where(hidden).astype(linear.dtype)
+    with_sigma = linear.assign_coords(sst_standard_error=sigma.variable)
+    paths = [
+        seainpaint.to_netcdf(truth, tmp_path / "truth.nc"),
+        seainpaint.to_netcdf(obs, tmp_path / "obs.nc"),
+        seainpaint.to_netcdf(with_sigma, tmp_path / "linear.nc"),
+    ]
+    runner = CliRunner()
+    args = ["evaluate", *map(str, paths), "--no-fid", "--sequence-length", "12"]
+    res = runner.invoke(app, [*args, "--format", "json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    row = data["methods"]["linear"]
+    expected = seainpaint.evaluate(
+        truth, obs, {"linear": with_sigma}, features=False, sequence_length=12
+    )
+    for col in ("RMSE observed", "CRPS", "Coverage 1σ", "Power ratio mid"):
+        assert row[col] == pytest.approx(expected.loc["linear", col]), col
+    # white noise gapped by half: no scale resolved, the resolution cannot be computed
+    assert np.isnan(expected.loc["linear", "Effective resolution (px)"])
+    assert row["Effective resolution (px)"] is None  # JSON null, not an absurd number
+    assert row["RMSE observed"] == 0 and row["CRPS"] > 0
+    bins = data["by_cover"]["linear"]
+    assert set(bins) == {"0–20", "20–40", "40–60", "60–80", "80–100"}
+    assert sum(b["Pixels"] for b in bins.values()) == int(hidden.sum())
+    # the rich tables, and the two figures under a prefix
+    res = runner.invoke(app, [*args, "--plot", str(tmp_path / "figs" / "run")])
+    assert res.exit_code == 0, res.output
+    assert "Effective resolution" in res.stdout and "error by cloud cover" in res.stdout
+    figs = sorted(p.name for p in (tmp_path / "figs").iterdir())
+    assert figs == ["run_calibration.png", "run_psd_score.png"]  # no temporary left
+    # an existing figure is refused before anything is computed, unless --overwrite
+    res = runner.invoke(app, [*args, "--plot", str(tmp_path / "figs" / "run")])
+    assert res.exit_code == 2 and "exists" in res.output
+    res = runner.invoke(app, [*args, "--plot", str(tmp_path / "figs" / "run"), "--overwrite"])
+    assert res.exit_code == 0, res.output
+    # a folder: fixed names; a fill without σ: no calibration figure, said so
+    plain = seainpaint.to_netcdf(linear, tmp_path / "plain.nc")
+    args[3] = str(plain)
+    res = runner.invoke(app, [*args, "--plot", str(tmp_path / "out") + "/"])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["psd_score.png"]
+    assert "no calibration figure" in res.output

@@ -140,7 +140,7 @@ def test_a_model_with_a_nan_normalisation_is_refused(obs):
     import copy
 
     model = si.train(obs, steps=1, seed=1, window=4, patch=16, batch_size=2, base=4,
-                     discriminator_options={"base": 4}, n_val=2, progress=False)
+                     n_val=2, progress=False)
     filled = si.fill(obs, model)
     assert np.isfinite(filled.values[filled["inpaint_flag"].values == FLAG_FILLED]).all()
     broken = copy.deepcopy(model)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import xarray as xr
@@ -247,3 +248,162 @@ def test_only_the_feature_network_module_imports_torch():
             if any(name.split(".")[0] == "torch" for name in names):
                 users.add(path.name)
     assert users == {"features.py"}
+
+
+# ------------------------------------------------- field-standard scores (issue 16)
+
+# PSD score of a Gaussian smoothing (std s) of white noise: the error is (T − 1)·truth with
+# the transfer function T(k) = exp(−2π²s²k²), so score(k) = 1 − (1 − T)². It is 0.5 where
+# T = 1 − 1/√2, i.e. at the wavelength λ = 1/k = s·√(2π² / ln(1/(1 − 1/√2))) ≈ 4.01 s.
+CROSSING_T = 1 - 1 / np.sqrt(2)
+
+
+def gaussian_crossing(s: float) -> float:
+    """Wavelength (in the units of s) where the PSD score of a Gaussian smoothing is 0.5."""
+    return s * np.sqrt(2 * np.pi**2 / np.log(1 / CROSSING_T))
+
+
+def white_noise(shape, seed=0, *, dims=("time", "y", "x"), coords=None) -> xr.DataArray:
+    rng = np.random.default_rng(seed)
+    return xr.DataArray(20 + rng.normal(size=shape), dims=dims, coords=coords, name="sst")
+
+
+@pytest.mark.parametrize("s", [1.5, 2.5])
+def test_effective_resolution_of_gaussian_smoothing(s):
+    from scipy.ndimage import gaussian_filter
+
+    truth = white_noise((8, 64, 64))
+    smooth = truth.copy(data=gaussian_filter(truth.values, sigma=(0, s, s), mode="nearest"))
+    expected = gaussian_crossing(s)
+    got = metrics.effective_resolution(truth, smooth)
+    assert got == pytest.approx(expected, rel=0.05)
+    # the score curve itself follows 1 − (1 − T)² around the crossing
+    score = metrics.psd_score(truth, smooth)
+    k = score["wavenumber"].values
+    theory = 1 - (1 - np.exp(-2 * np.pi**2 * s**2 * k**2)) ** 2
+    near = np.abs(1 / k - expected) < 0.5 * expected
+    np.testing.assert_allclose(score.values[near], theory[near], atol=0.1)
+    # land (NaN in both) and a mean offset of the fill do not move it
+    land = np.zeros((64, 64), dtype=bool)
+    land[:20, :25] = True
+    on_land = metrics.effective_resolution(truth.where(~land), (smooth + 3).where(~land))
+    assert on_land == pytest.approx(expected, rel=0.05)
+
+
+def test_effective_resolution_cannot_be_computed():
+    truth = white_noise((6, 32, 32))
+    # perfect fill: the score is 1 at every wavelength, it never crosses 0.5
+    assert np.isnan(metrics.effective_resolution(truth, truth))
+    # unrelated noise: the score is about −1 already at the longest wavelength
+    assert np.isnan(metrics.effective_resolution(truth, white_noise((6, 32, 32), seed=9)))
+    # a grid too small for two wavenumber bins
+    assert np.isnan(metrics.effective_resolution(truth[:, :3, :3], truth[:, :3, :3] * 0))
+    with pytest.raises(SeainpaintError, match="km"):
+        metrics.effective_resolution(truth, truth, units="km")  # no latitude/longitude
+    with pytest.raises(SeainpaintError, match="along"):
+        metrics.psd_score(truth, truth, along="depth")
+
+
+def test_effective_resolution_in_km_at_60_degrees():
+    from scipy.ndimage import gaussian_filter
+
+    # 0.1° grid at 60°N: 11.1 km in latitude, 5.56 km in longitude; a smoothing of 2 px in
+    # y and 4 px in x is one isotropic Gaussian of 2 × 11.1 km
+    lat = 60 + 0.1 * (np.arange(64) - 31.5)
+    lon = 0.1 * np.arange(128)
+    truth = white_noise(
+        (6, 64, 128),
+        dims=("time", "latitude", "longitude"),
+        coords={"latitude": lat, "longitude": lon},
+    )
+    dy, dx = metrics.grid_spacing_km(truth)
+    assert dy == pytest.approx(0.1 * np.pi * 6371.0088 / 180)
+    assert dx == pytest.approx(dy * np.cos(np.radians(60)))
+    smooth = truth.copy(data=gaussian_filter(truth.values, sigma=(0, 2, 4), mode="nearest"))
+    got = metrics.effective_resolution(truth, smooth, units="km")
+    assert got == pytest.approx(gaussian_crossing(2 * dy), rel=0.05)
+
+
+def test_effective_resolution_in_time():
+    from scipy.ndimage import gaussian_filter1d
+
+    times = pd.date_range("2020-01-01", periods=256, freq="3h")
+    truth = white_noise((256, 6, 6), coords={"time": times})
+    smooth = truth.copy(data=gaussian_filter1d(truth.values, 2.0, axis=0, mode="nearest"))
+    assert metrics.time_step_hours(truth) == pytest.approx(3.0)
+    steps = metrics.effective_resolution(truth, smooth, along="time")
+    hours = metrics.effective_resolution(truth, smooth, along="time", units="h")
+    assert steps == pytest.approx(gaussian_crossing(2.0), rel=0.05)
+    assert hours == pytest.approx(3 * gaussian_crossing(2.0), rel=0.05)
+    with pytest.raises(SeainpaintError, match="datetime"):
+        metrics.effective_resolution(truth.drop_vars("time"), smooth, along="time", units="h")
+
+
+def test_band_power_ratio_known_answers():
+    from scipy.ndimage import gaussian_filter
+
+    truth = white_noise((6, 48, 48))
+    obs = make_obs(truth)
+    assert metrics.band_power_ratio(truth, truth, obs) == pytest.approx(
+        {"low": 1.0, "mid": 1.0, "high": 1.0}
+    )
+    # half the anomaly (plus any offset: the mean is removed) has a quarter of the power
+    mean = float(truth.mean())
+    halved = mean + 5 + 0.5 * (truth - mean)
+    assert metrics.band_power_ratio(truth, halved, obs) == pytest.approx(
+        {"low": 0.25, "mid": 0.25, "high": 0.25}
+    )
+    # a Gaussian smoothing of white noise keeps T(k)² of the power at wavenumber k
+    smooth = truth.copy(data=gaussian_filter(truth.values, sigma=(0, 1, 1), mode="nearest"))
+    ratio = metrics.band_power_ratio(truth, smooth, obs)
+    k = np.arange(1, 25) / 48  # the 24 radial bins of a 48 × 48 grid, in thirds
+    kept = np.exp(-4 * np.pi**2 * k**2).reshape(3, 8).mean(axis=1)
+    np.testing.assert_allclose(list(ratio.values()), kept, atol=0.03)
+
+
+def crps_by_integration(error: float, sigma: float) -> float:
+    """∫ (F(x) − 1{x ≥ y})² dx for the forecast N(error, σ²) and the outcome y = 0."""
+    from scipy.integrate import quad
+    from scipy.stats import norm
+
+    def below(x):
+        return norm.cdf(x, loc=error, scale=sigma) ** 2
+
+    def above(x):
+        return (1 - norm.cdf(x, loc=error, scale=sigma)) ** 2
+
+    lo, hi = error - 12 * sigma, error + 12 * sigma
+    return quad(below, min(lo, 0), 0)[0] + quad(above, 0, max(hi, 0))[0]
+
+
+def test_crps_gaussian_matches_its_definition():
+    errors = np.array([0.0, 0.3, -1.2, 2.5])
+    sigmas = np.array([0.5, 1.0, 0.7, 0.4])
+    got = metrics.crps_gaussian(errors, sigmas)
+    expected = [crps_by_integration(e, s) for e, s in zip(errors, sigmas, strict=True)]
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    # the forecast's mean on the outcome: σ(√2 − 1)/√π; σ = 0: the absolute error
+    assert got[0] == pytest.approx(0.5 * (np.sqrt(2) - 1) / np.sqrt(np.pi))
+    np.testing.assert_allclose(metrics.crps_gaussian(np.array([-0.7]), np.array([0.0])), [0.7])
+
+
+def test_calibrated_gaussian_scores():
+    rng = np.random.default_rng(5)
+    sigma = rng.uniform(0.2, 2.0, size=200_000)
+    error = sigma * rng.normal(size=sigma.size)
+    scores = metrics.gaussian_scores(error, sigma)
+    # errors N(0, σ²) forecast with σ: mean CRPS σ/√π, coverage Φ(1) − Φ(−1) and 2σ
+    assert scores["crps"] == pytest.approx(sigma.mean() / np.sqrt(np.pi), rel=0.01)
+    assert scores["coverage_1"] == pytest.approx(0.6827, abs=0.005)
+    assert scores["coverage_2"] == pytest.approx(0.9545, abs=0.005)
+    assert scores["n"] == sigma.size
+    levels = [0.1, 0.5, 0.9]
+    np.testing.assert_allclose(metrics.calibration_curve(error, sigma, levels), levels, atol=0.01)
+    # σ twice too small: over-confident, the curve lies below the diagonal
+    assert metrics.coverage(error, sigma / 2, 1) == pytest.approx(0.3829, abs=0.005)
+    assert (metrics.calibration_curve(error, sigma / 2, levels) < np.array(levels) - 0.04).all()
+    assert np.isnan(metrics.gaussian_scores(np.array([np.nan]), np.array([1.0]))["crps"])
+    with pytest.raises(SeainpaintError, match="probabilities"):
+        metrics.calibration_curve(error, sigma, [0.5, 1.5])
+    with pytest.raises(SeainpaintError, match="negative"):
+        metrics.coverage(error[:3], -sigma[:3], 1)

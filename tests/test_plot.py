@@ -220,3 +220,62 @@ def test_written_figures_follow_the_umask(sst_case, tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+# ------------------------------------------------- score figures (issue 16)
+
+
+def scored_case():
+    """White noise, its Gaussian smoothing, and a fill with a calibrated standard error."""
+    from scipy.ndimage import gaussian_filter
+
+    rng = np.random.default_rng(4)
+    truth = xr.DataArray(rng.normal(size=(6, 32, 32)), dims=("time", "y", "x"), name="sst")
+    obs = truth.where(rng.random(truth.shape) > 0.5)
+    hidden = np.isnan(obs.values)
+    smooth = truth.copy(data=gaussian_filter(truth.values, sigma=(0, 2, 2)))
+    sigma = xr.full_like(truth, 0.3).where(hidden)
+    noisy = (truth + 0.3 * rng.normal(size=truth.shape) * hidden).assign_coords(
+        sst_standard_error=sigma
+    )
+    return truth, obs, {"smooth": smooth, "noisy": noisy}
+
+
+def test_plot_psd_score(tmp_path):
+    truth, obs, fills = scored_case()
+    fig = plot.plot_psd_score(truth, obs, fills)
+    ax = fig.axes[0]
+    curves = {
+        line.get_label(): line for line in ax.get_lines() if not line.get_label().startswith("_")
+    }
+    # one curve per method, the smooth one labelled with its effective resolution
+    scores = seainpaint.evaluation.psd_scores(truth, obs, fills)
+    res = scores["smooth"].attrs["effective_resolution"]
+    assert f"smooth ({res:.3g} px)" in curves and "noisy" in "".join(curves)
+    np.testing.assert_allclose(curves[f"smooth ({res:.3g} px)"].get_ydata(), scores["smooth"])
+    assert any(np.allclose(line.get_ydata(), 0.5) for line in ax.get_lines())  # the 0.5 line
+    assert ax.get_xscale() == "log" and "wavelength (px)" in ax.get_xlabel()
+    path = plot.plot_psd_score(truth, obs, fills, tmp_path / "psd.png", along="time")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["psd.png"]
+    with Image.open(path) as img:
+        img.verify()
+    with pytest.raises(seainpaint.OutputExistsError):
+        plot.plot_psd_score(truth, obs, fills, path, overwrite=False)
+    with pytest.raises(SeainpaintError, match="units"):
+        plot.plot_psd_score(truth, obs, fills, units="km")
+
+
+def test_plot_calibration(tmp_path):
+    truth, obs, fills = scored_case()
+    fig = plot.plot_calibration(truth, obs, fills, levels=[0.25, 0.5, 0.75])
+    ax = fig.axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert set(lines) == {"calibrated", "noisy"}  # the diagonal and the fill with σ
+    np.testing.assert_allclose(lines["noisy"].get_xdata(), [0.25, 0.5, 0.75])
+    # calibrated σ: the observed coverage lies near the diagonal
+    np.testing.assert_allclose(lines["noisy"].get_ydata(), [0.25, 0.5, 0.75], atol=0.05)
+    path = plot.plot_calibration(truth, obs, fills, tmp_path / "calibration.png")
+    with Image.open(path) as img:
+        img.verify()
+    with pytest.raises(SeainpaintError, match="standard error"):
+        plot.plot_calibration(truth, obs, {"smooth": fills["smooth"]})

@@ -78,7 +78,8 @@ def test_sst_table2_quick(tmp_path):
         # the table files hold rounded values
         assert a.loc["All", "MAE"] == pytest.approx(a.loc[thresholds, "MAE"].mean(), rel=1e-4)
         assert np.isfinite(a["MAE"]).all()
-        b = _check_table_files(tmp_path, f"table2b_{cloud}", ["Ours", "DINEOF"])
+        b = _check_table_files(tmp_path, f"table2b_{cloud}",
+                               ["Ours", "learned (self-supervised)", "DINEOF"])
         assert {"Occluded (%)", "MAE", "RMSE", "Bias"} <= set(b.columns)
         # 2b at the training threshold is the same fill as 2a's row 70
         assert b.loc["Ours", "MAE"] == pytest.approx(a.loc["70", "MAE"], rel=1e-4)
@@ -86,6 +87,9 @@ def test_sst_table2_quick(tmp_path):
         assert (tmp_path / f"panels_{cloud}_dineof_70.png").stat().st_size > 1000
     if not HAS_PYCLES:
         assert "pycles" in res.skipped
+    # "Ours" is the paper's GAN trained with its loss; the default model is its own row
+    assert res.methods["Ours"] == res.methods["70"] == "GAN (paper loss)"
+    assert res.methods["learned (self-supervised)"] == "learned (self-supervised)"
     comparison = (tmp_path / "comparison.md").read_text()
     assert "39.5±14.6" in comparison and ".1214±.0248" in comparison  # the paper's rows
     assert set(res.timings) >= {"data", "total"}
@@ -94,12 +98,13 @@ def test_sst_table2_quick(tmp_path):
 
 def test_ablation_table4_quick(tmp_path):
     res = reproduce("ablation_table4", tmp_path, mode="quick", threads=1, echo=None)
-    names = ["Ours", "Recurrent variant", "Static variant"]
+    names = ["Ours", "Recurrent variant", "Static variant", "learned (self-supervised)"]
     table = _check_table_files(tmp_path, "table4", names)
     assert table["MAE"].gt(0).all()
-    # the three variants are different generators: different fills
-    assert table["MAE"].nunique() == 3
-    assert list(res.paper["table4"].index) == names
+    # the four are different generators: different fills
+    assert table["MAE"].nunique() == 4
+    assert list(res.paper["table4"].index) == names[:3]
+    assert [res.methods[n] for n in names] == ["GAN (paper loss)"] * 3 + [names[3]]
     for slug in ("ours", "recurrent", "static"):
         assert (tmp_path / f"panels_{slug}.png").stat().st_size > 1000
 
@@ -112,7 +117,7 @@ def test_video_table1_quick_through_the_cli(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "Table 1 analogue" in result.output and "total:" in result.output
-    methods = ["Ours", "DINEOF", "OpenCV (Telea)"]
+    methods = ["Ours", "learned (self-supervised)", "DINEOF", "OpenCV (Telea)"]
     table = _check_table_files(out, "table1", methods)
     processes = ["Raindrops", "Remove-Pixel", "Moving-Vertical-Bar"]
     for p in processes:
@@ -121,5 +126,5 @@ def test_video_table1_quick_through_the_cli(tmp_path):
         assert table[f"{p} Occluded (%)"].nunique() == 1
         assert (out / f"panels_{p.lower().replace('-', '_')}.png").stat().st_size > 1000
     long = pd.read_csv(out / "table1_long.csv", index_col=0)
-    assert len(long) == 9
+    assert len(long) == 12
     assert "1574.89" in (out / "comparison.md").read_text()  # paper FF++ Raindrops FVD

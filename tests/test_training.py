@@ -203,6 +203,11 @@ def test_bad_options_are_refused():
         seainpaint.train(obs, resume=True, steps=1, **TINY)
     with pytest.raises(SeainpaintError, match="steps"):
         seainpaint.train(obs, steps=0, **TINY)
+    # an option the run would never read is refused, not silently dropped
+    with pytest.raises(SeainpaintError, match="do nothing with loss='self-supervised'"):
+        seainpaint.train(obs, steps=1, discriminator_options={"base": 4}, **TINY)
+    with pytest.raises(SeainpaintError, match="paired_weight"):
+        seainpaint.train(obs, loss="paper", steps=1, paired_weight=3.0, **TINY)
 
 
 class _Payload:

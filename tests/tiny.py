@@ -11,7 +11,6 @@ TINY = dict(
     patch=16,
     batch_size=2,
     base=4,
-    discriminator_options={"base": 4},
     n_val=2,
     progress=False,
 )

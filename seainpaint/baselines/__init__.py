@@ -3,7 +3,8 @@
 A baseline is a function ``method(obs: xarray.DataArray, **options) -> xarray.DataArray``
 returning a prediction for every pixel of ``obs`` (same dims and coords). The data model
 (observed pixels exact, land NaN, history) is enforced by :func:`seainpaint.fill`, which
-looks baselines up by name in :data:`BASELINES`.
+looks baselines up by name in :data:`BASELINES`, and which completes the never-observed
+sea pixels a method left empty with :func:`complete_frames`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 
 import xarray as xr
 
+from ._frames import complete_frames
 from .biharmonic import biharmonic
 from .dineof import dineof
 from .dip import deep_image_prior
@@ -36,6 +38,7 @@ __all__ = [
     "Baseline",
     "biharmonic",
     "climatology",
+    "complete_frames",
     "deep_image_prior",
     "dineof",
     "linear_in_time",

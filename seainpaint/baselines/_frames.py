@@ -120,16 +120,16 @@ def fill_frames(
         Prediction for every pixel, same dims, coords and dtype as ``obs``.
     """
     dims = validate_field(obs)
-    can = _whole_frames(canonical(obs)[0], dims.y, dims.x)
+    tyx = _whole_frames(canonical(obs)[0], dims.y, dims.x)
     fallback = _temporal_mean(obs, dims)
     kernel = functools.partial(_fill_one_frame, fill_frame=fill_frame)
     bar = None
-    if progress and can.chunks is None:
+    if progress and tyx.chunks is None:
         bar = tqdm(
-            total=can.size // (can.sizes[dims.y] * can.sizes[dims.x]), desc=desc, leave=False
+            total=tyx.size // (tyx.sizes[dims.y] * tyx.sizes[dims.x]), desc=desc, leave=False
         )
         kernel = _counted(kernel, bar)
-    out = _per_frame(kernel, dims, can, fallback, dtype=can.dtype)
+    out = _per_frame(kernel, dims, tyx, fallback, dtype=tyx.dtype)
     if bar is not None:
         bar.close()
     return out.transpose(*obs.dims).assign_attrs(obs.attrs)
@@ -189,7 +189,7 @@ def complete_frames(predicted: xr.DataArray, target: xr.DataArray) -> xr.DataArr
         ``predicted`` with its non-finite target pixels filled, same dims and dtype.
     """
     dims = field_dims(predicted)
-    can = _whole_frames(canonical(predicted)[0], dims.y, dims.x)
+    tyx = _whole_frames(canonical(predicted)[0], dims.y, dims.x)
     target = _whole_frames(target.reset_coords(drop=True), dims.y, dims.x)
-    out = _per_frame(_complete_one_frame, dims, can, target, dtype=can.dtype)
+    out = _per_frame(_complete_one_frame, dims, tyx, target, dtype=tyx.dtype)
     return out.transpose(*predicted.dims).assign_attrs(predicted.attrs)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
 
 from ..field import canonical, land_mask, validate_field
 
@@ -182,8 +183,6 @@ def dineof_matrix(
     cv_rms: list[float] = []
     iterations = 0
     since_best = 0
-    from tqdm.auto import tqdm
-
     schedule = list(_mode_schedule(limit))
     bar = tqdm(total=len(schedule) + 1, desc="DINEOF", unit="mode count", disable=not progress)
     for k in schedule:
@@ -258,21 +257,21 @@ def dineof(
         ``dineof_modes``, the number of EOF modes chosen.
     """
     validate_field(obs, min_time=2)
-    can, dims = canonical(obs)
+    tyx, dims = canonical(obs)
     # small matrices: BLAS threads cost more in synchronisation than they gain (50× slower
     # on a loaded 2-core machine); large ones use every core
-    threads = 1 if can.size < SMALL_MATRIX else None
-    values = np.asarray(can.values)
+    threads = 1 if tyx.size < SMALL_MATRIX else None
+    values = np.asarray(tyx.values)
     shape = values.shape
     flat = values.reshape(shape[0], -1).astype(np.float64)
     flat[np.isinf(flat)] = np.nan  # infinite values are missing
-    land = np.asarray(land_mask(can.copy(data=values)).values)  # values already in memory
+    land = np.asarray(land_mask(tyx.copy(data=values)).values)  # values already in memory
     if dims.channel is not None:
         land = np.repeat(land[..., None], shape[-1], axis=-1)
     sea = np.isfinite(flat).any(axis=0) & ~land.ravel()
     out = np.full_like(flat, np.nan)
     if not sea.any():  # everything is land: nothing to fill
-        result = can.copy(data=out.reshape(shape).astype(values.dtype))
+        result = tyx.copy(data=out.reshape(shape).astype(values.dtype))
         return result.assign_attrs(dineof_modes=0).transpose(*obs.dims)
     with threadpool_limits(limits=threads, user_api="blas"):
         filled_sea, info = dineof_matrix(
@@ -288,6 +287,6 @@ def dineof(
             progress=progress,
         )
     out[:, sea] = filled_sea
-    result = can.copy(data=out.reshape(shape).astype(values.dtype))
+    result = tyx.copy(data=out.reshape(shape).astype(values.dtype))
     result.attrs = {**obs.attrs, "dineof_modes": int(info["modes"])}
     return result.transpose(*obs.dims)

@@ -162,8 +162,8 @@ def deep_image_prior(
             f"noise_channels >= 1 (got {sequence_length}, {iterations}, {depth}, {width}, "
             f"{noise_channels})"
         )
-    can, dims = canonical(obs)
-    values = np.array(can.values, dtype=np.float64)
+    tyx, dims = canonical(obs)
+    values = np.array(tyx.values, dtype=np.float64)
     values[np.isinf(values)] = np.nan  # infinite values are missing
     if dims.channel is None:
         values = values[..., None]
@@ -202,4 +202,4 @@ def deep_image_prior(
         torch.set_num_threads(previous_threads)
     if dims.channel is None:
         out = out[..., 0]
-    return can.copy(data=out.astype(can.dtype)).transpose(*obs.dims)
+    return tyx.copy(data=out.astype(tyx.dtype)).transpose(*obs.dims)

@@ -83,9 +83,9 @@ def linear_in_time(obs: xr.DataArray) -> xr.DataArray:
         Prediction for every pixel observed at least once.
     """
     dims = validate_field(obs)
-    can, _ = canonical(obs)
-    wide = _whole_time(can.astype(np.float64), dims.time)
-    use_coordinate = dims.time in can.coords
+    tyx, _ = canonical(obs)
+    wide = _whole_time(tyx.astype(np.float64), dims.time)
+    use_coordinate = dims.time in tyx.coords
     interior = wide.interpolate_na(dims.time, method="linear", use_coordinate=use_coordinate)
     held = xr.apply_ufunc(
         _hold_edges,

@@ -30,14 +30,16 @@ and :mod:`.malloc` (glibc thresholds while the network runs).
 from ..errors import DeviceError, FieldError, MethodError
 from .dataarray import ArrayFn, affine, predict_dataarray
 from .device import GeneratorPredictor, cpu_cores, select_device
-from .plan import DEFAULT_HALO, FillPlan, plan_fill
+from .plan import DEFAULT_HALO, FILL_DEFAULTS, FillDefaults, FillPlan, plan_fill
 from .region import PredictFn, predict_array
 
 __all__ = [
     "DEFAULT_HALO",
+    "FILL_DEFAULTS",
     "ArrayFn",
     "DeviceError",
     "FieldError",
+    "FillDefaults",
     "FillPlan",
     "GeneratorPredictor",
     "MethodError",

@@ -1,5 +1,5 @@
 """DataArrays in physical units, lazily on dask: :func:`predict_dataarray` and the
-``map_overlap`` glue that runs :func:`~.region._predict_region` chunk by chunk."""
+``map_overlap`` glue that runs :func:`~.region.predict_region` chunk by chunk."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import dask.array as dsk
 import numpy as np
 import xarray as xr
+from dask.array.overlap import ensure_minimum_chunksize
 
-from ..field import canonical
+from ..field import canonical, time_in_hours
 from .device import cpu_cores
-from .plan import DEFAULT_HALO, FillPlan, _check_options, plan_fill
-from .region import PredictFn, _predict_region
+from .plan import FILL_DEFAULTS, FillPlan, check_fill_options, plan_fill
+from .region import PredictFn, predict_region
 
 ArrayFn = Callable[[np.ndarray], np.ndarray]
 
@@ -64,7 +66,7 @@ def _predict_block(block: np.ndarray, t_index: np.ndarray, y_index: np.ndarray,
         tasks = int(np.prod(block_info[0]["num-chunks"][:3]))
         opts = {**opts, "threads": max(1, cpu_cores() // tasks)}
     norm = np.asarray(normalize(np.asarray(block, dtype=np.float32)), dtype=np.float32)
-    pred = _predict_region(predict, norm, plan, origin=origin, interior=tuple(interior),
+    pred = predict_region(predict, norm, plan, origin=origin, interior=tuple(interior),
                            hours=np.asarray(hours).ravel(), fill_value=fill_value,
                            uncertainty=scale_out is not None, **opts)
     del norm
@@ -74,17 +76,6 @@ def _predict_block(block: np.ndarray, t_index: np.ndarray, y_index: np.ndarray,
     if scale_out is not None:
         out[..., c:] = scale_out(pred[..., c:])
     return out
-
-
-def _hours(can: xr.DataArray, time_dim: str) -> np.ndarray:
-    coord = can.coords.get(time_dim)
-    n = can.sizes[time_dim]
-    if coord is not None and np.issubdtype(coord.dtype, np.datetime64) and n:
-        ns = coord.values.astype("datetime64[ns]").astype(np.int64)
-        return (ns - ns[0]).astype(np.float64) / 3.6e12
-    if coord is not None and coord.dtype.kind in "iuf" and n:
-        return np.asarray(coord.values, np.float64) - float(coord.values[0])
-    return np.arange(n, dtype=np.float64)
 
 
 def predict_dataarray(
@@ -128,45 +119,45 @@ def predict_dataarray(
         name and attributes; dask-backed (computed chunk by chunk) when ``da`` is. The
         caller (:func:`seainpaint.fill`) restores observed pixels and land.
     """
-    can, dims = canonical(da)
-    window = opts.pop("window", 24)
-    overlap = opts.pop("overlap", 8)
-    tile = opts.pop("tile", None)
-    halo = opts.pop("halo", DEFAULT_HALO)
-    align = opts.pop("align", 8)
-    max_voxels = opts.setdefault("max_voxels", 2**19)
-    opts.setdefault("batch_size", 8)
+    tyx, dims = canonical(da)
+    window = opts.pop("window", FILL_DEFAULTS.window)
+    overlap = opts.pop("overlap", FILL_DEFAULTS.overlap)
+    tile = opts.pop("tile", FILL_DEFAULTS.tile)
+    halo = opts.pop("halo", FILL_DEFAULTS.halo)
+    align = opts.pop("align", FILL_DEFAULTS.align)
+    max_voxels = opts.setdefault("max_voxels", FILL_DEFAULTS.max_voxels)
+    opts.setdefault("batch_size", FILL_DEFAULTS.batch_size)
     opts.setdefault("device", "auto")
     opts.setdefault("threads", None)
     opts.setdefault("progress", False)
-    _check_options(window, overlap, tile, halo, opts["batch_size"], align)
-    shape = tuple(int(can.sizes[d]) for d in (dims.time, dims.y, dims.x))
+    check_fill_options(window, overlap, tile, halo, opts["batch_size"], align)
+    shape = tuple(int(tyx.sizes[d]) for d in (dims.time, dims.y, dims.x))
     plan = plan_fill(shape, window=window, overlap=overlap, tile=tile, halo=halo, align=align,
                      max_voxels=max_voxels, reach=getattr(predict, "reach", None))
-    hours = _hours(can, dims.time)
+    hours = time_in_hours(tyx, dims.time)
     block_fn = functools.partial(_predict_block, predict=predict, plan=plan,
                                  normalize=normalize, denormalize=denormalize,
                                  scale_out=scale_out, fill_value=fill_value, opts=dict(opts))
     has_channel = dims.channel is not None
     n_t, n_y, n_x = shape
-    if can.chunks is None:
-        values = np.asarray(can.values, dtype=np.float32)
+    if tyx.chunks is None:
+        values = np.asarray(tyx.values, dtype=np.float32)
         if not has_channel:
             values = values[..., None]
         result = block_fn(values, np.arange(n_t), np.arange(n_y), np.arange(n_x), hours)
     else:
         # one progress bar per chunk would interleave: dask reports progress instead
         block_fn.keywords["opts"]["progress"] = False
-        result = _lazy(block_fn, can.data, hours, plan, has_channel=has_channel,
+        result = _lazy(block_fn, tyx.data, hours, plan, has_channel=has_channel,
                        n_out_factor=2 if scale_out is not None else 1)
-    c = can.sizes[dims.channel] if has_channel else 1
+    c = tyx.sizes[dims.channel] if has_channel else 1
     pieces = [result[..., :c]]
     if scale_out is not None:
         pieces.append(result[..., c:])
     out = []
     for piece in pieces:
         data = piece if has_channel else piece[..., 0]
-        arr = xr.DataArray(data, dims=can.dims, coords=can.coords, name=da.name,
+        arr = xr.DataArray(data, dims=tyx.dims, coords=tyx.coords, name=da.name,
                            attrs=dict(da.attrs))
         out.append(arr.transpose(*da.dims))
     return out[0] if scale_out is None else (out[0], out[1])
@@ -175,9 +166,6 @@ def predict_dataarray(
 def _lazy(block_fn: Callable[..., np.ndarray], data: Any, hours: np.ndarray, plan: FillPlan,
           *, has_channel: bool, n_out_factor: int) -> Any:
     """map_overlap ``block_fn`` over a dask array ``(T, H, W[, C])``."""
-    import dask.array as dsk
-    from dask.array.overlap import ensure_minimum_chunksize
-
     if not has_channel:
         data = data[..., None]
     data = data.astype(np.float32).rechunk({3: -1})

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 
 from ..errors import DeviceError
+from ..nn.generator import Generator, inference_copy
 
 _MOVE_LOCK = threading.Lock()
 
@@ -99,8 +100,6 @@ class GeneratorPredictor:
     """
 
     def __init__(self, generator: torch.nn.Module, step: float = 1.0) -> None:
-        from ..nn.generator import Generator, inference_copy
-
         module = inference_copy(generator) if isinstance(generator, Generator) else generator
         self.module = module.eval()
         uses_context = isinstance(module, Generator) and module.prior != "none"

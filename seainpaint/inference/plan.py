@@ -13,14 +13,44 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import is_int_at_least
 from ..errors import MethodError
 
-# Halo of the spatial tiles, in pixels. 8 (tiles of 128 + 2 x 8 on large frames) gave
-# the same error as 16 against the truth (0.1496 on a 192x256x256 synthetic field,
-# benchmarks/bench_fill_plan.py); the tiles stay 144 pixels wide (the network's fastest
-# size per pixel there) and a 1024-pixel side takes 8 of them instead of 9: 1.27x fewer
-# pixels through the network.
-DEFAULT_HALO = 8
+
+@dataclass(frozen=True)
+class FillDefaults:
+    """The fill's defaults, in one place: :func:`plan_fill`, :func:`predict_array`,
+    :func:`predict_dataarray` and a model's ``fill_field`` all read :data:`FILL_DEFAULTS`.
+
+    Attributes
+    ----------
+    window, overlap : int
+        Frames per window and frames shared by consecutive windows (a model fills with
+        windows as long as its training ones, and an overlap of at most a third of them).
+    tile, halo, align : int or None, int, int
+        Spatial tiles (None: chosen from ``max_voxels``), their halo and the multiple
+        tile starts fall on. A halo of 8 (tiles of 128 + 2 x 8 on large frames) gave the
+        same error as 16 against the truth (0.1496 on a 192x256x256 synthetic field,
+        benchmarks/bench_fill_plan.py); the tiles stay 144 pixels wide (the network's
+        fastest size per pixel there) and a 1024-pixel side takes 8 of them instead of
+        9: 1.27x fewer pixels through the network.
+    batch_size : int
+        Windows/tiles per call of the network.
+    max_voxels : int
+        Voxels per call of the network at most (about 400 MB for the "fast" generator).
+    """
+
+    window: int = 24
+    overlap: int = 8
+    tile: int | None = None
+    halo: int = 8
+    align: int = 8
+    batch_size: int = 8
+    max_voxels: int = 2**19
+
+
+FILL_DEFAULTS = FillDefaults()
+DEFAULT_HALO = FILL_DEFAULTS.halo
 
 
 # ---------------------------------------------------------------------------- windows
@@ -82,19 +112,21 @@ def _space_tiles(length: int, tile: int | None, halo: int,
     return starts, lengths, weights
 
 
-def _check_options(window: int, overlap: int, tile: int | None, halo: int,
-                   batch_size: int, align: int) -> None:
-    def positive(name: str, value: Any, minimum: int) -> None:
-        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < minimum:
+def check_fill_options(window: int, overlap: int, tile: int | None, halo: int,
+                       batch_size: int, align: int) -> None:
+    """Refuse window, overlap, tile, halo, batch size or alignment that are not whole
+    numbers in range (:class:`~seainpaint.errors.MethodError`)."""
+    def at_least(name: str, value: Any, minimum: int) -> None:
+        if not is_int_at_least(value, minimum):
             raise MethodError(f"{name} must be an int >= {minimum}, got {value!r}")
 
-    positive("window", window, 1)
-    positive("overlap", overlap, 0)
-    positive("halo", halo, 0)
-    positive("batch_size", batch_size, 1)
-    positive("align", align, 1)
+    at_least("window", window, 1)
+    at_least("overlap", overlap, 0)
+    at_least("halo", halo, 0)
+    at_least("batch_size", batch_size, 1)
+    at_least("align", align, 1)
     if tile is not None:
-        positive("tile", tile, 1)
+        at_least("tile", tile, 1)
 
 
 # ---------------------------------------------------------------------------- the plan
@@ -149,9 +181,10 @@ class FillPlan:
         return (dt, spatial[0], spatial[1])
 
 
-def plan_fill(shape: tuple[int, int, int], *, window: int = 24, overlap: int = 8,
-              tile: int | None = None, halo: int = DEFAULT_HALO, align: int = 8,
-              max_voxels: int = 2**19, reach: int | None = None) -> FillPlan:
+def plan_fill(shape: tuple[int, int, int], *, window: int = FILL_DEFAULTS.window,
+              overlap: int = FILL_DEFAULTS.overlap, tile: int | None = FILL_DEFAULTS.tile,
+              halo: int = FILL_DEFAULTS.halo, align: int = FILL_DEFAULTS.align,
+              max_voxels: int = FILL_DEFAULTS.max_voxels, reach: int | None = None) -> FillPlan:
     """The :class:`FillPlan` of a field of ``shape`` (see :func:`predict_array`)."""
     n_t, n_y, n_x = shape
     overlap = min(overlap, window - 1)
@@ -162,7 +195,7 @@ def plan_fill(shape: tuple[int, int, int], *, window: int = 24, overlap: int = 8
     return FillPlan((n_t, n_y, n_x), window, overlap, tile, halo, align, reach)
 
 
-def _touching(starts: list[int], lengths: list[int], weights: list[np.ndarray],
+def touching(starts: list[int], lengths: list[int], weights: list[np.ndarray],
               lo: int, hi: int) -> list[int]:
     """Indices of the windows/tiles whose non-zero weights touch ``[lo, hi)``."""
     out = []
@@ -173,7 +206,7 @@ def _touching(starts: list[int], lengths: list[int], weights: list[np.ndarray],
     return out
 
 
-def _time_runs(windows: list[int], starts: list[int], lengths: list[int],
+def time_runs(windows: list[int], starts: list[int], lengths: list[int],
                span: int) -> list[list[int]]:
     """Consecutive ``windows`` grouped into runs covering at most ``span`` frames each."""
     runs: list[list[int]] = []

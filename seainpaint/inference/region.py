@@ -8,11 +8,15 @@ from typing import Any
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
+from ..checks import is_int_at_least
 from ..errors import FieldError, MethodError
+from ..nn.context import temporal_context
+from ..occlusion import apply_measurement
 from .device import select_device
 from .malloc import roomy_malloc
-from .plan import DEFAULT_HALO, FillPlan, _check_options, _time_runs, _touching, plan_fill
+from .plan import FILL_DEFAULTS, FillPlan, check_fill_options, plan_fill, time_runs, touching
 
 PredictFn = Callable[..., Any]
 
@@ -31,14 +35,12 @@ def _window_inputs(values: np.ndarray, hours: np.ndarray | None, fill_value: flo
         lead = t_sl.start - lo
     block = values[lo:hi, y_sl, x_sl]
     observed = np.isfinite(block).all(axis=-1)
-    y = np.where(observed[..., None], block, np.float32(fill_value)).astype(np.float32)
+    y = apply_measurement(block, observed[..., None], np.float32(fill_value)).astype(np.float32)
     y = np.ascontiguousarray(np.moveaxis(y, -1, 0))
     m = observed.astype(np.float32)
     keep = slice(lead, lead + t_sl.stop - t_sl.start)
     if reach is None:
         return y, m, None
-    from ..nn.context import temporal_context
-
     h = None if hours is None else torch.from_numpy(np.asarray(hours[lo:hi], np.float64))
     prior, features = temporal_context(
         torch.from_numpy(y)[None], torch.from_numpy(m)[None, None], h, reach=reach or None,
@@ -47,11 +49,11 @@ def _window_inputs(values: np.ndarray, hours: np.ndarray | None, fill_value: flo
     return y[:, keep], m[keep], (prior[0].numpy(), features[0].numpy())
 
 
-def _predict_region(predict: PredictFn, values: np.ndarray, plan: FillPlan, *,
-                    origin: tuple[int, int, int], interior: tuple[slice, slice, slice],
-                    hours: np.ndarray | None, fill_value: float, uncertainty: bool,
-                    batch_size: int, device: str | torch.device, threads: int | None,
-                    max_voxels: int, progress: bool) -> np.ndarray:
+def predict_region(predict: PredictFn, values: np.ndarray, plan: FillPlan, *,
+                   origin: tuple[int, int, int], interior: tuple[slice, slice, slice],
+                   hours: np.ndarray | None, fill_value: float, uncertainty: bool,
+                   batch_size: int, device: str | torch.device, threads: int | None,
+                   max_voxels: int, progress: bool) -> np.ndarray:
     """Predict the ``interior`` of a region of the field that starts at global ``origin``.
 
     Runs every window and tile of ``plan`` that touches the interior (they must lie
@@ -60,81 +62,27 @@ def _predict_region(predict: PredictFn, values: np.ndarray, plan: FillPlan, *,
     memory holds the region, the interior's result and one run of one tile. Returns
     ``(t, h, w, C)`` (or ``2C`` with the scale) for the interior only.
     """
-    dev = select_device(device, threads)
-    n_c = values.shape[3]
-    n_out = 2 * n_c if uncertainty else n_c
-    inner_shape = tuple(sl.stop - sl.start for sl in interior)
-    out = np.zeros((n_out, *inner_shape), dtype=np.float32)
-    chosen = []
-    for axis, sl in enumerate(interior):
-        starts, lengths, weights, _ = plan.axes[axis]
-        lo, hi = origin[axis] + sl.start, origin[axis] + sl.stop
-        ks = _touching(starts, lengths, weights, lo, hi)
-        for k in ks:
-            a = starts[k] - origin[axis]
-            if a < 0 or a + lengths[k] > values.shape[axis]:
-                raise MethodError(  # pragma: no cover - guarded by FillPlan.depth
-                    f"internal error: a window/tile reaches outside its chunk on axis {axis}")
-        chosen.append(ks)
-    (t_starts, t_lens, t_w, t_tot), (y_starts, y_lens, y_w, y_tot), \
-        (x_starts, x_lens, x_w, x_tot) = plan.axes
+    chosen = _touching_interior(plan, values.shape, origin, interior)
+    (t_starts, t_lens, _, t_tot), (y_starts, y_lens, _, y_tot), \
+        (x_starts, x_lens, _, x_tot) = plan.axes
     ot, oy, ox = origin
-    reach = getattr(predict, "reach", None)
     # the temporal context of a tile is computed once for a run of consecutive windows
     # (not once per window, which would redo 2 * reach frames each time)
-    span = max(256, 4 * (reach or 0))
-    total = len(chosen[0]) * len(chosen[1]) * len(chosen[2])
+    span = max(256, 4 * (getattr(predict, "reach", None) or 0))
+    n_out = 2 * values.shape[3] if uncertainty else values.shape[3]
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total, desc="inpainting", unit="window")
-    # patches of equal shape are batched together (edge tiles may be shorter)
-    pending: dict[tuple[int, int, int], list[tuple[tuple[slice, ...], tuple, int, int, int]]]
-    pending = {}
-
-    def flush(key: tuple[int, int, int]) -> None:
-        items = pending.pop(key, [])
-        if not items:
-            return
-        yb = torch.from_numpy(np.stack([it[1][0] for it in items])).to(dev)
-        mb = torch.from_numpy(np.stack([it[1][1] for it in items]))[:, None].to(dev)
-        ctx = None
-        if items[0][1][2] is not None:
-            ctx = tuple(torch.from_numpy(np.stack([it[1][2][k] for it in items])).to(dev)
-                        for k in range(2))
-        if uncertainty:
-            res = predict(yb, mb, ctx, return_scale=True)
-        elif ctx is not None:
-            res = predict(yb, mb, ctx)
-        else:
-            res = predict(yb, mb)
-        phi = res[0] if uncertainty else res
-        if tuple(phi.shape) != tuple(yb.shape):
-            raise MethodError(
-                f"predict returned shape {tuple(phi.shape)} for input {tuple(yb.shape)}"
-            )
-        parts = [phi.detach().float().cpu().numpy()]
-        if uncertainty:
-            parts.append(torch.exp(res[1].detach().float()).cpu().numpy())
-        pred = np.concatenate(parts, axis=1)
-        for k, (sl, _, a, b, c) in enumerate(items):
-            # the part of the window/tile inside the interior: where it lands, what it is
-            dst, src = zip(*(_overlap(s_, i_) for s_, i_ in zip(sl, interior, strict=True)),
-                           strict=True)
-            ws, wy, wx = t_w[a][src[0]], y_w[b][src[1]], x_w[c][src[2]]
-            w = (ws[:, None, None] * wy[None, :, None] * wx[None, None, :]).astype(np.float32)
-            out[(slice(None), *dst)] += pred[k][(slice(None), *src)] * w
-        if bar is not None:
-            bar.update(len(items))
-
+        bar = tqdm(total=len(chosen[0]) * len(chosen[1]) * len(chosen[2]),
+                   desc="inpainting", unit="window")
+    blend = _Blend(predict, plan, interior, n_out, select_device(device, threads),
+                   uncertainty, bar)
     # glibc's default thresholds map and zero the activations afresh: 1.7-2.4x slower
     with torch.inference_mode(), roomy_malloc():
         for b in chosen[1]:
             y_sl = slice(y_starts[b] - oy, y_starts[b] - oy + y_lens[b])
             for c in chosen[2]:
                 x_sl = slice(x_starts[c] - ox, x_starts[c] - ox + x_lens[c])
-                for run in _time_runs(chosen[0], t_starts, t_lens, span):
+                for run in time_runs(chosen[0], t_starts, t_lens, span):
                     lo = t_starts[run[0]] - ot
                     hi = max(t_starts[a] + t_lens[a] for a in run) - ot
                     y, m, context = _window_inputs(values, hours, fill_value, predict,
@@ -147,20 +95,103 @@ def _predict_region(predict: PredictFn, values: np.ndarray, plan: FillPlan, *,
                         key = (t_lens[a], y_lens[b], x_lens[c])
                         n = max(1, min(batch_size, max_voxels // max(1, key[0] * key[1]
                                                                       * key[2])))
-                        pending.setdefault(key, []).append(((t_sl, y_sl, x_sl), inputs,
-                                                            a, b, c))
-                        if len(pending[key]) >= n:
-                            flush(key)
-        for key in list(pending):
-            flush(key)
+                        blend.add(key, ((t_sl, y_sl, x_sl), inputs, a, b, c), n)
+        blend.flush_all()
     if bar is not None:
         bar.close()
     it, iy, ix = interior
     norm = (t_tot[ot + it.start:ot + it.stop][:, None, None]
             * y_tot[oy + iy.start:oy + iy.stop][None, :, None]
             * x_tot[ox + ix.start:ox + ix.stop][None, None, :]).astype(np.float32)
+    out = blend.out
     out /= norm
     return np.moveaxis(out, 0, -1)
+
+
+def _touching_interior(plan: FillPlan, shape: tuple[int, ...], origin: tuple[int, int, int],
+                       interior: tuple[slice, slice, slice]) -> list[list[int]]:
+    """Per axis, the windows/tiles of ``plan`` touching ``interior`` (checked to lie
+    inside the region of ``shape`` that starts at ``origin``)."""
+    chosen = []
+    for axis, sl in enumerate(interior):
+        starts, lengths, weights, _ = plan.axes[axis]
+        lo, hi = origin[axis] + sl.start, origin[axis] + sl.stop
+        ks = touching(starts, lengths, weights, lo, hi)
+        for k in ks:
+            a = starts[k] - origin[axis]
+            if a < 0 or a + lengths[k] > shape[axis]:
+                raise MethodError(  # pragma: no cover - guarded by FillPlan.depth
+                    f"internal error: a window/tile reaches outside its chunk on axis {axis}")
+        chosen.append(ks)
+    return chosen
+
+
+class _Blend:
+    """Windows/tiles waiting for the network, batched by shape (edge tiles may be
+    shorter), and the weighted sum of their predictions over the interior (``out``)."""
+
+    def __init__(self, predict: PredictFn, plan: FillPlan, interior: tuple[slice, ...],
+                 n_out: int, device: torch.device, uncertainty: bool, bar: Any) -> None:
+        self.predict, self.device, self.uncertainty, self.bar = predict, device, uncertainty, bar
+        self.interior = interior
+        self.weights = [axis[2] for axis in plan.axes]
+        inner_shape = tuple(sl.stop - sl.start for sl in interior)
+        self.out = np.zeros((n_out, *inner_shape), dtype=np.float32)
+        self.pending: dict[tuple[int, int, int],
+                           list[tuple[tuple[slice, ...], tuple, int, int, int]]] = {}
+
+    def add(self, key: tuple[int, int, int], item: tuple, limit: int) -> None:
+        """Queue one window/tile; run the batch of its shape once it holds ``limit``."""
+        self.pending.setdefault(key, []).append(item)
+        if len(self.pending[key]) >= limit:
+            self.flush(key)
+
+    def flush_all(self) -> None:
+        for key in list(self.pending):
+            self.flush(key)
+
+    def flush(self, key: tuple[int, int, int]) -> None:
+        """Run the queued windows/tiles of shape ``key`` and add them, weighted, to
+        ``out``."""
+        items = self.pending.pop(key, [])
+        if not items:
+            return
+        pred = self._run([it[1] for it in items])
+        t_w, y_w, x_w = self.weights
+        for k, (sl, _, a, b, c) in enumerate(items):
+            # the part of the window/tile inside the interior: where it lands, what it is
+            dst, src = zip(*(_overlap(s_, i_) for s_, i_ in zip(sl, self.interior, strict=True)),
+                           strict=True)
+            ws, wy, wx = t_w[a][src[0]], y_w[b][src[1]], x_w[c][src[2]]
+            w = (ws[:, None, None] * wy[None, :, None] * wx[None, None, :]).astype(np.float32)
+            self.out[(slice(None), *dst)] += pred[k][(slice(None), *src)] * w
+        if self.bar is not None:
+            self.bar.update(len(items))
+
+    def _run(self, inputs: list[tuple]) -> np.ndarray:
+        """The network on a batch of ``(y, m, context)``: ``(B, C or 2C, t, h, w)``."""
+        dev = self.device
+        yb = torch.from_numpy(np.stack([it[0] for it in inputs])).to(dev)
+        mb = torch.from_numpy(np.stack([it[1] for it in inputs]))[:, None].to(dev)
+        ctx = None
+        if inputs[0][2] is not None:
+            ctx = tuple(torch.from_numpy(np.stack([it[2][k] for it in inputs])).to(dev)
+                        for k in range(2))
+        if self.uncertainty:
+            res = self.predict(yb, mb, ctx, return_scale=True)
+        elif ctx is not None:
+            res = self.predict(yb, mb, ctx)
+        else:
+            res = self.predict(yb, mb)
+        phi = res[0] if self.uncertainty else res
+        if tuple(phi.shape) != tuple(yb.shape):
+            raise MethodError(
+                f"predict returned shape {tuple(phi.shape)} for input {tuple(yb.shape)}"
+            )
+        parts = [phi.detach().float().cpu().numpy()]
+        if self.uncertainty:
+            parts.append(torch.exp(res[1].detach().float()).cpu().numpy())
+        return np.concatenate(parts, axis=1)
 
 
 def _overlap(part: slice, interior: slice) -> tuple[slice, slice]:
@@ -176,15 +207,15 @@ def predict_array(
     values: np.ndarray,
     *,
     fill_value: float,
-    window: int = 24,
-    overlap: int = 8,
-    tile: int | None = None,
-    halo: int = DEFAULT_HALO,
-    batch_size: int = 8,
+    window: int = FILL_DEFAULTS.window,
+    overlap: int = FILL_DEFAULTS.overlap,
+    tile: int | None = FILL_DEFAULTS.tile,
+    halo: int = FILL_DEFAULTS.halo,
+    batch_size: int = FILL_DEFAULTS.batch_size,
     device: str | torch.device = "auto",
     threads: int | None = None,
-    align: int = 8,
-    max_voxels: int = 2**19,
+    align: int = FILL_DEFAULTS.align,
+    max_voxels: int = FILL_DEFAULTS.max_voxels,
     hours: np.ndarray | None = None,
     uncertainty: bool = False,
     progress: bool = False,
@@ -249,12 +280,12 @@ def predict_array(
     values = np.asarray(values)
     if values.ndim != 4:
         raise FieldError(f"values must be (T, H, W, C); got shape {values.shape}")
-    _check_options(window, overlap, tile, halo, batch_size, align)
-    if not isinstance(max_voxels, int | np.integer) or max_voxels < 1:
+    check_fill_options(window, overlap, tile, halo, batch_size, align)
+    if not is_int_at_least(max_voxels, 1):
         raise MethodError(f"max_voxels must be an int >= 1, got {max_voxels!r}")
     plan = plan_fill(values.shape[:3], window=window, overlap=overlap, tile=tile, halo=halo,
                      align=align, max_voxels=max_voxels, reach=getattr(predict, "reach", None))
-    return np.ascontiguousarray(_predict_region(
+    return np.ascontiguousarray(predict_region(
         predict, values, plan, origin=(0, 0, 0),
         interior=tuple(slice(0, n) for n in values.shape[:3]), hours=hours,
         fill_value=fill_value, uncertainty=uncertainty, batch_size=batch_size, device=device,

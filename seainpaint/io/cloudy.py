@@ -14,7 +14,12 @@ from pathlib import Path
 
 import xarray as xr
 
+from .. import synthetic
 from ..errors import OutputExistsError, SeainpaintError
+from ..occlusion import Cloud, occlude
+from ._zarr import atomic_zarr
+from .pycles import write_lwp_zarr
+from .stores import open_field
 
 #: LWP threshold (g m-2) used when neither a threshold nor a cover is given (the paper's).
 DEFAULT_THRESHOLD = 70.0
@@ -75,12 +80,6 @@ def occlude_store(
     -------
     OccludeResult
     """
-    from .. import synthetic
-    from ..occlusion import Cloud, occlude
-    from ._zarr import atomic_zarr
-    from .pycles import write_lwp_zarr
-    from .stores import open_field
-
     out = Path(output).expanduser()
     if out.suffix == ".nc":
         raise SeainpaintError(

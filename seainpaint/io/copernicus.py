@@ -37,6 +37,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import xarray as xr
+from tqdm.auto import tqdm
 
 from ..errors import CopernicusError, RegionError, TimeRangeError
 from .fetch_args import parse_date, parse_region, time_pieces
@@ -276,6 +277,29 @@ def _surface(ds: xr.Dataset, variable: str, dataset_id: str) -> xr.DataArray:
 # ----------------------------------------------------------------------- fetch
 
 
+def _open_dataset_args(request: dict[str, Any], lo: Any, hi: Any,
+                       credentials: dict[str, Any]) -> dict[str, Any]:
+    """The toolbox's ``open_dataset`` arguments for the surface of ``request`` from ``lo``
+    to ``hi`` (pandas timestamps)."""
+    south, north, west, east = request["region"]
+    kwargs: dict[str, Any] = {
+        "dataset_id": request["dataset_id"],
+        "variables": [request["variable"]],
+        "minimum_longitude": west,
+        "maximum_longitude": east,
+        "minimum_latitude": south,
+        "maximum_latitude": north,
+        "minimum_depth": 0.0,
+        "maximum_depth": SURFACE_MAX_DEPTH,
+        "start_datetime": lo.to_pydatetime(),
+        "end_datetime": hi.to_pydatetime(),
+        **credentials,
+    }
+    if request["dataset_version"] is not None:
+        kwargs["dataset_version"] = request["dataset_version"]
+    return kwargs
+
+
 def fetch_sst(
     region: str | Sequence[float],
     start: str | datetime,
@@ -354,24 +378,8 @@ def fetch_sst(
         if check_network:
             check_online()
         open_dataset = _toolbox().open_dataset
-        from tqdm.auto import tqdm
-
         for lo, hi in tqdm(todo, desc=f"fetch {variable}", unit="chunk", disable=not progress):
-            kwargs: dict[str, Any] = {
-                "dataset_id": dataset_id,
-                "variables": [variable],
-                "minimum_longitude": west,
-                "maximum_longitude": east,
-                "minimum_latitude": south,
-                "maximum_latitude": north,
-                "minimum_depth": 0.0,
-                "maximum_depth": SURFACE_MAX_DEPTH,
-                "start_datetime": lo.to_pydatetime(),
-                "end_datetime": hi.to_pydatetime(),
-                **credentials,
-            }
-            if dataset_version is not None:
-                kwargs["dataset_version"] = dataset_version
+            kwargs = _open_dataset_args(request, lo, hi, credentials)
             ds = _call(open_dataset, kwargs)
             da, covered = out.select(_surface(ds, variable, dataset_id), lo, hi)
             if da.sizes["time"]:

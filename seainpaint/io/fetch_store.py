@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..conventions import append_history
 from ..errors import CopernicusError, OutputExistsError
 from ._zarr import remove, replace_into, temp_sibling, to_zarr
 from .fetch_args import Interval, merge, subtract
@@ -202,9 +202,9 @@ class ResumableStore:
         ds.attrs = {k: v for k, v in source_attrs.items() if isinstance(v, (str, int, float))}
         ds.attrs.setdefault("Conventions", "CF-1.8")
         ds.attrs[FETCH_ATTR] = json.dumps(info)
-        ds.attrs["history"] = (
-            f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} seainpaint.fetch_sst: "
-            f"{info['dataset_id']} {info['variable']} surface, region {info['region']}"
+        ds.attrs["history"] = append_history(
+            None, f"{info['dataset_id']} {info['variable']} surface, region {info['region']}",
+            program="seainpaint.fetch_sst",
         )
         for name in list(ds.variables):
             ds[name].encoding = {}

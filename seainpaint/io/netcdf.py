@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,16 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .. import __version__
+from ..conventions import (
+    FLAG_MEANINGS,
+    FLAG_NAME,
+    FLAG_VALUES,
+    METHOD_ATTR,
+    SE_SUFFIX,
+    append_history,
+    utc_stamp,
+)
 from ..errors import FieldError
 from ..field import field_dims
 from ..units import is_temperature, normalize_units
@@ -45,13 +54,6 @@ PAPER_REFERENCE = (
     "Unsupervised Spatiotemporal Data Inpainting, anonymous authors, under review at ICLR "
     "2020 (https://openreview.net/forum?id=rylqmxBKvH); DINEOF: Beckers and Rixen (2003), "
     "doi:10.1175/1520-0426(2003)020<1839:ECADFF>2.0.CO;2"
-)
-FLAG_NAME = "inpaint_flag"
-SE_SUFFIX = "_standard_error"
-# used only when the flag coordinate carries no flag_values / flag_meanings of its own
-_DEFAULT_FLAGS = (
-    np.array([0, 1, 2, 3], dtype=np.int8),
-    "observed filled land filled_never_observed",
 )
 _LATLON_ATTRS = {
     "latitude": {"standard_name": "latitude", "units": "degrees_north", "axis": "Y"},
@@ -70,11 +72,18 @@ _TIME_UNITS = (
     ("microseconds", 10**3),
     ("nanoseconds", 1),
 )
-_PACKING_KEYS = ("dtype", "scale_factor", "add_offset", "_FillValue", "missing_value")
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def method_keywords(method: str | None) -> list[str]:
+    """ACDD keywords for the method that filled a field (``seainpaint_method``)."""
+    if not method:
+        return []
+    text = method.lower()
+    if text.startswith("gan"):
+        return ["generative adversarial network", method]
+    if "self-supervised" in text:
+        return ["self-supervised learning", "neural network"]
+    return [method]
 
 
 def _geospatial_attrs(da: xr.DataArray) -> dict[str, Any]:
@@ -95,17 +104,6 @@ def _geospatial_attrs(da: xr.DataArray) -> dict[str, Any]:
             attrs["time_coverage_resolution"] = f"PT{int(step)}S"
             attrs["time_coverage_duration"] = f"PT{int(span)}S"
     return attrs
-
-
-def _version() -> str:
-    try:
-        from .. import __version__
-
-        return str(__version__)
-    except ImportError:  # pragma: no cover - during a partial import
-        from importlib.metadata import version
-
-        return version("seainpaint")
 
 
 # --------------------------------------------------------------------------- time
@@ -338,15 +336,10 @@ def build_product(
     name = str(da.name) if da.name is not None else "field"
     var = da.copy()
     var.name = name
-    flag = None
-    if FLAG_NAME in var.coords:
-        flag = var.coords[FLAG_NAME].copy()
-        var = var.drop_vars(FLAG_NAME)
+    var, flag = _take_coord(var, FLAG_NAME)
     se_name = f"{name}{SE_SUFFIX}"
-    se = None
-    if se_name in var.coords:
-        se = var.coords[se_name].copy()
-        var = var.drop_vars(se_name)
+    var, se = _take_coord(var, se_name)
+    if se is not None:
         if set(se.dims) != set(var.dims):
             raise FieldError(
                 f"{se_name} has dims {se.dims}; a standard error needs the dims of {name} "
@@ -355,23 +348,71 @@ def build_product(
         se = se.transpose(*var.dims)
     attrs = dict(var.attrs)
     history = attrs.pop("history", None)
-    attrs.pop("seainpaint_occlusion", None)
-    if attrs.get("units") is not None:
-        attrs["units"] = normalize_units(attrs["units"])
-    units = attrs.get("units")
-    if "long_name" not in attrs and "standard_name" not in attrs:
-        attrs["long_name"] = name
-    if is_temperature(units):
-        attrs.setdefault("units_metadata", "temperature: on_scale")
+    method = attrs.pop(METHOD_ATTR, None)
     ancillary = [
         v for v, present in ((se_name, se is not None), (FLAG_NAME, flag is not None)) if present
     ]
+    var.attrs = attrs = _variable_attrs(attrs, name, ancillary)
+    ds = _with_cf_coords(var.to_dataset(), dims)
+    long_name = attrs.get("long_name", attrs.get("standard_name", name))
+    if se is not None:
+        ds[se_name] = _se_variable(se, attrs, long_name)
+    if flag is not None:
+        ds[FLAG_NAME] = _flag_variable(flag, name)
+    created = utc_stamp()
+    meanings_text = str(ds[FLAG_NAME].attrs["flag_meanings"]) if flag is not None else ""
+    global_attrs: dict[str, Any] = {
+        "Conventions": f"CF-{CF_VERSION}, ACDD-1.3",
+        "title": title or f"Gap-filled {long_name}" + (f" ({method})" if method else ""),
+        "summary": summary
+        or (
+            f"{long_name} with cloud gaps filled by seainpaint; the variable inpaint_flag "
+            f"tells pixels apart ({meanings_text or 'observed filled land'}). Observed "
+            "values are unchanged."
+        ),
+        "source": source or da.attrs.get("source", "seainpaint gap filling"),
+        "history": append_history(history, "written with seainpaint.to_netcdf", stamp=created),
+        "references": PAPER_REFERENCE,
+        "date_created": created,
+        "keywords": ", ".join(["sea surface temperature", "gap filling", "inpainting",
+                               "clouds", *method_keywords(method)]),
+        "product_version": __version__,
+        "processing_level": "L4 (gap-filled)",
+        "standard_name_vocabulary": "CF Standard Name Table v93",
+    }
+    if institution:
+        global_attrs["institution"] = institution
+    global_attrs.update(_geospatial_attrs(da))
+    if extra_attrs:
+        global_attrs.update(extra_attrs)
+    ds.attrs = global_attrs
+    return ds
+
+
+def _take_coord(var: xr.DataArray, name: str) -> tuple[xr.DataArray, xr.DataArray | None]:
+    """``var`` without its coordinate ``name``, and a copy of that coordinate (or None)."""
+    if name not in var.coords:
+        return var, None
+    return var.drop_vars(name), var.coords[name].copy()
+
+
+def _variable_attrs(attrs: dict[str, Any], name: str, ancillary: list[str]) -> dict[str, Any]:
+    """The field's CF attributes: UDUNITS units, ``units_metadata``, ancillary variables."""
+    attrs.pop("seainpaint_occlusion", None)
+    if attrs.get("units") is not None:
+        attrs["units"] = normalize_units(attrs["units"])
+    if "long_name" not in attrs and "standard_name" not in attrs:
+        attrs["long_name"] = name
+    if is_temperature(attrs.get("units")):
+        attrs.setdefault("units_metadata", "temperature: on_scale")
     if ancillary:
         attrs["ancillary_variables"] = " ".join(ancillary)
     attrs.setdefault("coverage_content_type", "physicalMeasurement")
-    var.attrs = attrs
-    ds = var.to_dataset()
-    # coordinate attributes may have been dropped by arithmetic: restore the CF ones
+    return attrs
+
+
+def _with_cf_coords(ds: xr.Dataset, dims: Any) -> xr.Dataset:
+    """Restore the CF attributes of the coordinates (arithmetic may have dropped them)."""
     for coord in (dims.y, dims.x):
         if coord in _LATLON_ATTRS and coord in ds.coords:
             extra = {**_LATLON_ATTRS[coord], "long_name": _LATLON_ATTRS[coord]["standard_name"]}
@@ -386,59 +427,38 @@ def build_product(
                 # numpy datetimes, and so the encoded counts, know no leap seconds
                 time_attrs.setdefault("units_metadata", "leap_seconds: none")
         ds = ds.assign_coords(time=ds["time"].copy().assign_attrs(time_attrs))
-    long_name = attrs.get("long_name", attrs.get("standard_name", name))
-    if se is not None:
-        se_attrs = {
-            "long_name": f"standard error of {long_name}",
-            "coverage_content_type": "qualityInformation",
-            "comment": "one-sigma uncertainty of the filled values; NaN where not filled",
-        }
-        if attrs.get("standard_name"):
-            se_attrs["standard_name"] = f"{attrs['standard_name']} standard_error"
-        if units is not None:
-            se_attrs["units"] = units
-            if is_temperature(units):
-                se_attrs["units_metadata"] = "temperature: difference"
-        ds[se_name] = xr.Variable(se.dims, se.data, se_attrs)
-    if flag is not None:
-        flag_attrs = {k: v for k, v in flag.attrs.items() if k not in ("flag_values",)}
-        values = flag.attrs.get("flag_values")
-        meanings = flag.attrs.get("flag_meanings")
-        if values is None or meanings is None:
-            values, meanings = _DEFAULT_FLAGS
-        flag_attrs["flag_values"] = np.asarray(values).astype(np.int8)
-        flag_attrs["flag_meanings"] = str(meanings)
-        flag_attrs["long_name"] = f"inpainting status flag of {name}"
-        flag_attrs["coverage_content_type"] = "qualityInformation"
-        ds[FLAG_NAME] = xr.Variable(flag.dims, flag.data, flag_attrs).astype(np.int8)
-    created = _now()
-    line = f"{created} seainpaint: written with seainpaint.to_netcdf"
-    meanings_text = str(ds[FLAG_NAME].attrs["flag_meanings"]) if flag is not None else ""
-    global_attrs: dict[str, Any] = {
-        "Conventions": f"CF-{CF_VERSION}, ACDD-1.3",
-        "title": title or f"Gap-filled {long_name}",
-        "summary": summary
-        or (
-            f"{long_name} with cloud gaps filled by seainpaint; the variable inpaint_flag "
-            f"tells pixels apart ({meanings_text or 'observed filled land'}). Observed "
-            "values are unchanged."
-        ),
-        "source": source or da.attrs.get("source", "seainpaint gap filling"),
-        "history": f"{history}\n{line}" if history else line,
-        "references": PAPER_REFERENCE,
-        "date_created": created,
-        "keywords": "sea surface temperature, gap filling, inpainting, clouds, GAN, DINEOF",
-        "product_version": _version(),
-        "processing_level": "L4 (gap-filled)",
-        "standard_name_vocabulary": "CF Standard Name Table v93",
-    }
-    if institution:
-        global_attrs["institution"] = institution
-    global_attrs.update(_geospatial_attrs(da))
-    if extra_attrs:
-        global_attrs.update(extra_attrs)
-    ds.attrs = global_attrs
     return ds
+
+
+def _se_variable(se: xr.DataArray, attrs: dict[str, Any], long_name: str) -> xr.Variable:
+    """The standard-error variable of a field with CF attributes ``attrs``."""
+    units = attrs.get("units")
+    se_attrs = {
+        "long_name": f"standard error of {long_name}",
+        "coverage_content_type": "qualityInformation",
+        "comment": "one-sigma uncertainty of the filled values; NaN where not filled",
+    }
+    if attrs.get("standard_name"):
+        se_attrs["standard_name"] = f"{attrs['standard_name']} standard_error"
+    if units is not None:
+        se_attrs["units"] = units
+        if is_temperature(units):
+            se_attrs["units_metadata"] = "temperature: difference"
+    return xr.Variable(se.dims, se.data, se_attrs)
+
+
+def _flag_variable(flag: xr.DataArray, name: str) -> xr.Variable:
+    """The CF flag variable (int8, ``flag_values``/``flag_meanings``) of field ``name``."""
+    flag_attrs = {k: v for k, v in flag.attrs.items() if k not in ("flag_values",)}
+    values = flag.attrs.get("flag_values")
+    meanings = flag.attrs.get("flag_meanings")
+    if values is None or meanings is None:  # a flag coordinate made elsewhere
+        values, meanings = FLAG_VALUES, FLAG_MEANINGS
+    flag_attrs["flag_values"] = np.asarray(values).astype(np.int8)
+    flag_attrs["flag_meanings"] = str(meanings)
+    flag_attrs["long_name"] = f"inpainting status flag of {name}"
+    flag_attrs["coverage_content_type"] = "qualityInformation"
+    return xr.Variable(flag.dims, flag.data, flag_attrs).astype(np.int8)
 
 
 def _encoding(ds: xr.Dataset, complevel: int) -> dict[str, dict[str, Any]]:

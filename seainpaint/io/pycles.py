@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..errors import OutputExistsError, PyclesError
+from ..errors import FieldError, OutputExistsError, PyclesError, SeainpaintError
 from ._zarr import atomic_zarr
 
-__all__ = ["PyclesRun", "find_run", "open_lwp", "write_lwp_zarr", "PyclesError"]
+__all__ = ["PyclesError", "PyclesRun", "as_lwp", "find_run", "open_lwp", "write_lwp_zarr"]
 
 PICKLE_OFFSET = 10_000_000
 STANDARD_NAME = "atmosphere_mass_content_of_cloud_liquid_water"
@@ -385,6 +385,53 @@ def _is_lwp_store(path: Path) -> bool:
     return path.suffix in (".nc", ".zarr") or any((path / m).is_file() for m in zarr_meta)
 
 
+def as_lwp(lwp: xr.DataArray | str | Path) -> tuple[xr.DataArray, str | None]:
+    """An LWP DataArray ``(time, y, x)`` in g m-2 from a DataArray or a Zarr/NetCDF store.
+
+    Stores are those :func:`write_lwp_zarr` (``seainpaint fetch-lwp``)
+    writes, or any Zarr store / NetCDF file holding one ``lwp`` variable (or a single
+    variable). LWP in ``kg m-2`` is converted to g m-2. The returned source is the store's
+    absolute path (``None`` for an in-memory array), so a recorded process can be rebuilt
+    from another working directory. :class:`seainpaint.Cloud` reads its LWP through this.
+    """
+    source = None
+    if isinstance(lwp, (str, Path)):
+        path = Path(lwp).expanduser()
+        source = str(path.resolve())
+        if not path.exists():
+            raise SeainpaintError(f"LWP store {str(lwp)!r} does not exist")
+        try:
+            if path.is_dir():
+                ds = xr.open_zarr(path)
+            else:
+                ds = xr.open_dataset(path)
+        except Exception as err:  # any reader failure is the user's file: say which
+            raise SeainpaintError(
+                f"cannot read LWP store {str(lwp)!r} as Zarr or NetCDF ({err}); a PyCLES run "
+                "folder is read with seainpaint.open_lwp / seainpaint fetch-lwp"
+            ) from None
+        if "lwp" in ds.data_vars:
+            lwp = ds["lwp"]
+        elif len(ds.data_vars) == 1:
+            lwp = next(iter(ds.data_vars.values()))
+        else:
+            raise SeainpaintError(
+                f"LWP store {str(lwp)!r} has variables {list(ds.data_vars)}; expected 'lwp'"
+            )
+    if not isinstance(lwp, xr.DataArray):
+        raise SeainpaintError(f"Cloud needs an LWP DataArray or store path, got {type(lwp)}")
+    if lwp.ndim != 3 or "time" not in lwp.dims:
+        raise FieldError(f"LWP must have dims (time, y, x); got {lwp.dims}")
+    if lwp.sizes["time"] < 1:
+        raise FieldError("LWP has no time steps")
+    units = str(lwp.attrs.get("units", "g m-2")).replace("**", "").replace("^", "").strip()
+    if units in ("kg m-2", "kg/m2"):
+        lwp = (lwp * 1000.0).assign_attrs({**lwp.attrs, "units": "g m-2"})
+    elif units not in ("g m-2", "g/m2", "g.m-2", ""):
+        raise FieldError(f"LWP units {lwp.attrs.get('units')!r}: expected 'g m-2' or 'kg m-2'")
+    return lwp, source
+
+
 def open_lwp(
     path: str | os.PathLike[str],
     source: str = "pickles",
@@ -432,14 +479,22 @@ def open_lwp(
     if source not in ("pickles", "fields"):
         raise PyclesError(f"source={source!r}: choose 'pickles' or 'fields'")
     if _is_lwp_store(Path(path)):  # what `seainpaint fetch-lwp` / write_lwp_zarr wrote
-        from ..occlusion import _as_lwp
-
-        return _as_lwp(path)[0].load().sel(time=slice(t_min, t_max))
+        return as_lwp(path)[0].load().sel(time=slice(t_min, t_max))
     run = find_run(path)
     nx = int(run.grid.get("nx", 0)) or None
     ny = int(run.grid.get("ny", 0)) or None
     dx, dy = run.spacing("dx"), run.spacing("dy")
+    times = _select_times(run, source, t_min, t_max)
+    if source == "pickles":
+        values = _lwp_from_pickles(run, times, nx, ny)
+    else:
+        values = _lwp_from_fields(run, times)
+    return _lwp_dataarray(values, [t for t, _ in times], (dy, dx), run, source)
 
+
+def _select_times(run: PyclesRun, source: str, t_min: float | None,
+                  t_max: float | None) -> list[tuple[float, Path]]:
+    """The (time, file) pairs of ``source`` with a time in ``[t_min, t_max]``."""
     if source == "pickles":
         times = _pickle_times(run.visualization_dir)
         where = run.visualization_dir
@@ -464,21 +519,24 @@ def open_lwp(
             f"no {source} time in [{t_min}, {t_max}] s; available: "
             f"{available[0]:g} to {available[-1]:g} s"
         )
-    values = (
-        _lwp_from_pickles(run, times, nx, ny)
-        if source == "pickles"
-        else _lwp_from_fields(run, times)
-    )
+    return times
+
+
+def _lwp_dataarray(values: np.ndarray, times: list[float], spacing: tuple[float, float],
+                   run: PyclesRun, source: str) -> xr.DataArray:
+    """LWP ``(time, y, x)`` in g m-2 with metre coordinates (``spacing`` = dy, dx) and
+    the run's description."""
+    dy, dx = spacing
     n_y, n_x = values.shape[1:]
     y = (np.arange(n_y) + 0.5) * dy
     x = (np.arange(n_x) + 0.5) * dx
-    da = xr.DataArray(
+    return xr.DataArray(
         values,
         dims=("time", "y", "x"),
         coords={
             "time": (
                 "time",
-                np.array([t for t, _ in times], dtype=np.float64),
+                np.array(times, dtype=np.float64),
                 {
                     "units": "s",
                     "long_name": "simulation time since the start of the run",
@@ -525,7 +583,6 @@ def open_lwp(
             ),
         },
     )
-    return da
 
 
 def write_lwp_zarr(da: xr.DataArray, path: str | os.PathLike[str], overwrite: bool = False) -> Path:

@@ -19,9 +19,14 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from tqdm.auto import tqdm
 
 from ..errors import DataSourceError, OutputExistsError, RecipeError
+from ..occlusion import Cloud
 from ._zarr import atomic_zarr
+from .copernicus import fetch_sst
+from .pycles import open_lwp, write_lwp_zarr
+from .video import open_video
 
 __all__ = ["Recipe", "RecipeError", "build", "list_recipes", "load_recipe", "split_indices"]
 
@@ -138,8 +143,6 @@ def load_recipe(name: str | os.PathLike[str]) -> Recipe:
 
 
 def _build_sst(recipe: Recipe, output: Path, overwrite: bool, **options: Any) -> dict[str, Any]:
-    from .copernicus import fetch_sst
-
     region = tuple(float(recipe.get("region", k)) for k in ("south", "north", "west", "east"))
     try:
         fetch_sst(
@@ -162,9 +165,6 @@ def _build_sst(recipe: Recipe, output: Path, overwrite: bool, **options: Any) ->
 
 
 def _build_lwp(recipe: Recipe, output: Path, overwrite: bool, **options: Any) -> dict[str, Any]:
-    from ..occlusion import Cloud
-    from .pycles import open_lwp, write_lwp_zarr
-
     src = options.get("input") or recipe.get("source", "path")
     path = Path(src)
     if not path.is_absolute() and not path.exists():
@@ -226,10 +226,6 @@ def pad_or_cut(clip: xr.DataArray, frames: int, pad: str = "last") -> xr.DataArr
 
 
 def _build_video(recipe: Recipe, output: Path, overwrite: bool, **options: Any) -> dict[str, Any]:
-    from tqdm.auto import tqdm
-
-    from .video import open_video
-
     if output.exists() and not overwrite:
         raise OutputExistsError(f"{output} exists; pass overwrite=True (--overwrite)")
     src = options.get("input") or recipe.get("source", "path", "")

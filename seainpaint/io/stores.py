@@ -16,7 +16,7 @@ from typing import Any
 import xarray as xr
 from dask.array.core import getter as _dask_getter
 
-from ..errors import DataSourceError, FieldError
+from ..errors import DataSourceError, FieldError, InputNotFoundError
 from ..field import is_land_variable, land_from_dataset
 
 
@@ -89,8 +89,8 @@ def open_field(
 
     Raises
     ------
-    FileNotFoundError
-        The path does not exist.
+    InputNotFoundError
+        The path does not exist (a ``FileNotFoundError`` too).
     FieldError
         The file cannot be read, or no / several candidate variables, or an unknown name.
     DataSourceError
@@ -105,7 +105,7 @@ def open_field(
         path = Path(source)
         label = repr(str(path))
         if not path.exists():
-            raise FileNotFoundError(f"{path} does not exist")
+            raise InputNotFoundError(f"{path} does not exist")
         ds = _open_path(path, label, lazy)
     else:
         raise FieldError(f"expected a DataArray, Dataset or path, got {type(source).__name__}")

@@ -27,6 +27,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import FieldError, SeainpaintError, TruncatedVideoWarning, VideoError
+from .atomic import atomic_write
 
 __all__ = ["VideoError", "open_video", "to_video", "write_frames"]
 
@@ -295,8 +296,6 @@ def write_frames(
         ``path`` exists and ``overwrite`` is false.
     """
     import imageio.v3 as iio
-
-    from .atomic import atomic_write
 
     path = Path(path).expanduser()
     suffix = path.suffix.lower()

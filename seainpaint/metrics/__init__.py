@@ -18,7 +18,10 @@ For those, load the reference networks from local files with :func:`load_incepti
 
 One module per job: :mod:`~seainpaint.metrics.regions` (which pixels count),
 :mod:`~seainpaint.metrics.pointwise` (MAE, RMSE, bias), :mod:`~seainpaint.metrics.spectra`,
-:mod:`~seainpaint.metrics.temporal`, :mod:`~seainpaint.metrics.frechet` (FID, FVD) and
+:mod:`~seainpaint.metrics.resolution` (PSD score, effective resolution in space and time,
+power ratio per band), :mod:`~seainpaint.metrics.probabilistic` (CRPS, coverage and
+reliability of a standard error), :mod:`~seainpaint.metrics.temporal`,
+:mod:`~seainpaint.metrics.frechet` (FID, FVD) and
 :mod:`~seainpaint.metrics.features` (the feature networks, the only one using torch).
 """
 
@@ -28,7 +31,15 @@ from ..errors import FeatureNetError
 from .features import FeatureNet, PretrainedFeatures, SmallFeatureNet, load_i3d, load_inception
 from .frechet import fid, frechet_distance, fvd, gaussian_stats
 from .pointwise import bias, errors_from_arrays, mae, masked_errors, rmse
+from .probabilistic import calibration_curve, coverage, crps_gaussian, gaussian_scores
 from .regions import Region, occlusion_rate, region_mask
+from .resolution import (
+    band_power_ratio,
+    effective_resolution,
+    grid_spacing_km,
+    psd_score,
+    time_step_hours,
+)
 from .spectra import power_spectrum, spectrum_ratio
 from .temporal import temporal_ratio, temporal_stats
 
@@ -38,21 +49,30 @@ __all__ = [
     "PretrainedFeatures",
     "Region",
     "SmallFeatureNet",
+    "band_power_ratio",
     "bias",
+    "calibration_curve",
+    "coverage",
+    "crps_gaussian",
+    "effective_resolution",
     "errors_from_arrays",
     "fid",
     "frechet_distance",
     "fvd",
+    "gaussian_scores",
     "gaussian_stats",
+    "grid_spacing_km",
     "load_i3d",
     "load_inception",
     "mae",
     "masked_errors",
     "occlusion_rate",
     "power_spectrum",
+    "psd_score",
     "region_mask",
     "rmse",
     "spectrum_ratio",
     "temporal_ratio",
     "temporal_stats",
+    "time_step_hours",
 ]

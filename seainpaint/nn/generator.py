@@ -79,9 +79,11 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as nnf
 from torch import nn
+from torch.nn.utils import parametrize
 
+from ..checks import is_int_at_least
 from .context import context_channels, temporal_context
 from .layers import (
     Block2p1d,
@@ -149,14 +151,12 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     cfg.setdefault("residual", True)
     cfg.setdefault("input_norm", arch == "fast")
     cfg.setdefault("reach", None)
-    if cfg["reach"] is not None and (
-        not isinstance(cfg["reach"], int) or isinstance(cfg["reach"], bool) or cfg["reach"] < 1
-    ):
+    if cfg["reach"] is not None and not is_int_at_least(cfg["reach"], 1, numpy=False):
         raise ConfigError(f"generator config 'reach' must be a positive int or None, "
                           f"got {cfg['reach']!r}")
     for key in ("channels", "base", "temporal_kernel"):
         value = cfg[key]
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        if not is_int_at_least(value, 1, numpy=False):
             raise ConfigError(f"generator config {key!r} must be a positive int, got {value!r}")
     if cfg["temporal_kernel"] % 2 == 0:
         raise ConfigError(f"temporal_kernel must be odd, got {cfg['temporal_kernel']}")
@@ -274,7 +274,7 @@ class Generator(nn.Module):
         if ph or pw:
             # pad at the end only, so the downsampling grid is anchored at pixel (0, 0)
             # whatever the frame size (tiles starting at multiples of 8 see the same grid)
-            x = F.pad(x, (0, pw, 0, ph, 0, 0), mode="replicate")
+            x = nnf.pad(x, (0, pw, 0, ph, 0, 0), mode="replicate")
         z = self.body(x)
         if ph or pw:
             z = z[..., :h, :w]
@@ -288,14 +288,33 @@ class Generator(nn.Module):
         raise NotImplementedError
 
 
+class _Gain(nn.Module):
+    """A learned scalar times a weight (a parametrisation), starting at zero."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gain = nn.Parameter(torch.zeros(()))
+
+    def forward(self, weight: torch.Tensor) -> torch.Tensor:
+        return self.gain * weight
+
+
 def _head_conv(cin: int, cout: int, prior: str, use_sn: bool) -> nn.Module:
-    """The last 3x3 convolution; zero (and not spectral-normed) when it corrects a prior."""
+    """The last 3x3 convolution; its output starts at zero when it corrects a prior.
+
+    Without spectral normalisation the correcting head starts with zero weights. With it
+    (the paper's "all parametric layers", §3.4) the weight is ``gain * W / sigma(W)``
+    with the gain at zero: spectrally normalised and still exactly the prior at step 0.
+    """
     if prior == "none":
         return conv2d(cin, cout, 3, use_sn=use_sn)
-    head = conv2d(cin, cout, 3, use_sn=False)
+    head = conv2d(cin, cout, 3, use_sn=use_sn)
     with torch.no_grad():
-        head.weight.zero_()
         head.bias.zero_()
+        if not use_sn:
+            head.weight.zero_()
+    if use_sn:
+        parametrize.register_parametrization(head, "weight", _Gain())
     return head
 
 
@@ -325,7 +344,7 @@ class _Up(nn.Module):
         self.conv = conv2d(cin, cout, 1, use_sn=use_sn)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.interpolate(self.conv(self.norm(x)), scale_factor=(1, 2, 2), mode="nearest")
+        return nnf.interpolate(self.conv(self.norm(x)), scale_factor=(1, 2, 2), mode="nearest")
 
 
 class _Recurrent(nn.Module):

@@ -12,7 +12,7 @@ Tensors follow PyTorch's layout: frames ``(N, C, H, W)``, sequences ``(B, C, T, 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as nnf
 from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
@@ -119,7 +119,7 @@ class FrameConv2d(nn.Conv2d):
         if (self.padding_mode != "zeros" or isinstance(self.padding, str)
                 or x.shape[-2] * x.shape[-1] < self.MIN_PIXELS_3D):
             return unfold_time(super().forward(fold_time(x)), x.shape[2])
-        return F.conv3d(x, self.weight.unsqueeze(2), self.bias, stride=(1, *self.stride),
+        return nnf.conv3d(x, self.weight.unsqueeze(2), self.bias, stride=(1, *self.stride),
                         padding=(0, *self.padding), dilation=(1, *self.dilation),
                         groups=self.groups)
 
@@ -198,10 +198,10 @@ class SelfAttention2d(nn.Module):
         q = self.query(x).flatten(2).transpose(1, 2)  # (N, HW, ck)
         kv = x
         if min(h, w) >= self.pool_min:
-            kv = F.max_pool2d(x, 2)
+            kv = nnf.max_pool2d(x, 2)
         k = self.key(kv).flatten(2).transpose(1, 2)  # (N, hw, ck)
         v = self.value(kv).flatten(2).transpose(1, 2)  # (N, hw, cv)
-        att = F.scaled_dot_product_attention(q.unsqueeze(1), k.unsqueeze(1), v.unsqueeze(1))
+        att = nnf.scaled_dot_product_attention(q.unsqueeze(1), k.unsqueeze(1), v.unsqueeze(1))
         att = att.squeeze(1).transpose(1, 2).reshape(n, -1, h, w)
         return x + self.gamma * self.out(att)
 

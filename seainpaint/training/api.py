@@ -14,15 +14,18 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..errors import FieldError, SeainpaintError
-from ..field import canonical, field_dims
+from ..checks import is_int_at_least
+from ..errors import FieldError, ProcessNeededError, SeainpaintError
+from ..field import canonical, check_float_dtype, field_dims
 from ..io.stores import open_field
 from ..nn.generator import VARIANTS
 from ..occlusion import FieldClouds, OcclusionProcess
-from .data import FieldWindows, WindowSampler, field_statistics
+from .data import FieldSource, Normalization, WindowSampler, field_statistics
 from .loop import CHECKPOINT_FILE, TrainConfig, Trainer, TrainingError, load_checkpoint
 
 SUPERVISION = (None, "unpaired", "paired")
+#: Options only an adversarial game reads (refused when the loss has none).
+ADVERSARIAL_OPTIONS = ("d_lr", "d_betas", "discriminator_options")
 DEFAULT_MINUTES = 30.0  # the budget when no stopping rule is given
 
 #: Loss presets: what ``loss=`` sets before the explicit options are applied.
@@ -97,16 +100,112 @@ def _options(loss: str, options: dict[str, Any]) -> TrainConfig:
     for key in ("window", "fill_window", "batch_size", "eval_every", "checkpoint_every",
                 "n_val", "reach"):
         value = getattr(cfg, key)
-        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
+        if not is_int_at_least(value, 1):
             raise TrainingError(f"{key}={value!r} must be a positive int")
     if cfg.uncertainty and not cfg.rehide:
         raise TrainingError("uncertainty=True needs re-hidden observations (recon_weight > 0)")
     if cfg.recon_weight == 0 and cfg.adv_weight == 0 and cfg.supervised is None:
         raise TrainingError("recon_weight and adv_weight are both 0: nothing to learn")
+    _refuse_unused(cfg, options)
     return cfg
 
 
-def _stop_after(source: FieldWindows, cfg: TrainConfig, epochs: float | None,
+def _refuse_unused(cfg: TrainConfig, options: dict[str, Any]) -> None:
+    """Refuse options given explicitly that this run would never read."""
+    unused = []
+    if cfg.adv_weight == 0 and cfg.supervised is None:
+        unused += [k for k in ADVERSARIAL_OPTIONS if k in options]
+    if cfg.supervised != "paired" and "paired_weight" in options:
+        unused.append("paired_weight")
+    if unused:
+        raise TrainingError(
+            f"option(s) {unused} do nothing with loss={cfg.loss!r} "
+            f"(adv_weight={cfg.adv_weight:g}, supervised={cfg.supervised!r}): the run has no "
+            "discriminator to use them; drop them, or choose loss='paper' or 'hybrid'"
+        )
+
+
+@dataclasses.dataclass
+class Run:
+    """What one training run is made of (:func:`prepare_run`)."""
+
+    trainer: Trainer
+    cfg: TrainConfig
+    source: FieldSource
+    process: OcclusionProcess
+    norm: Normalization
+    land: np.ndarray
+
+
+def prepare_run(da: xr.DataArray, cfg: TrainConfig,
+                process: OcclusionProcess | dict[str, Any] | str | None, device: Any, *,
+                clean: xr.DataArray | str | os.PathLike[str] | None = None,
+                variable: str | None = None) -> Run:
+    """The networks, data and measurement process of a run on field ``da``.
+
+    Window and patch are clipped to the field; the last tenth of the record (at least
+    one fill window, when the record holds five) is kept for validation.
+    """
+    dims = field_dims(da)
+    n_t, n_y, n_x = (da.sizes[dims.time], da.sizes[dims.y], da.sizes[dims.x])
+    window = min(cfg.window, n_t)
+    if window < 2 and cfg.variant != "static":
+        raise TrainingError(f"the field has {n_t} time step(s); a sequence model needs >= 2")
+    patch = (min(cfg.patch[0], n_y), min(cfg.patch[1], n_x))
+    cfg = dataclasses.replace(cfg, window=window, patch=patch,
+                              fill_window=min(cfg.fill_window, n_t))
+    gen_config: dict[str, Any] = {
+        "arch": cfg.arch, "variant": cfg.variant, "channels": int(da.sizes[dims.channel])
+        if dims.channel else 1, "uncertainty": cfg.uncertainty, "reach": cfg.reach,
+        "spectral_norm": cfg.adv_weight > 0 and cfg.recon_weight == 0,
+        **cfg.generator_options,
+    }
+    if cfg.base is not None:
+        gen_config["base"] = int(cfg.base)
+    from ..nn import generator_config
+
+    gen_config = generator_config(gen_config)
+    proc = resolve_process(process, da)
+    if isinstance(proc, FieldClouds) and proc.cover == 0:
+        raise ProcessNeededError(
+            f"field {da.name!r} has no missing sea pixel: there are no clouds of its own to "
+            "learn from"
+        )
+
+    can, _ = canonical(da)
+    norm, land = field_statistics(can, dims.channel is not None,
+                                  bounded=gen_config["prior"] == "none")
+    if land.all():
+        raise FieldError(f"field {da.name!r} has nothing observed: every value is NaN")
+    source = FieldSource(da, norm, land)
+
+    # validation: the last tenth of the record (at least one fill window) when there is
+    # enough data, else the whole record
+    n_val_frames = max(cfg.fill_window, n_t // 10) if n_t >= 5 * cfg.fill_window else 0
+    t_train = (0, n_t - n_val_frames)
+    t_val = (n_t - n_val_frames, n_t) if n_val_frames else (0, n_t)
+    sampler = WindowSampler(source, cfg.window, patch, cfg.reach, t_train)
+    val_sampler = WindowSampler(source, cfg.fill_window, patch, cfg.reach, t_val)
+    clean_sampler = None
+    if clean is not None:
+        clean_da = open_field(clean, variable if not isinstance(clean, xr.DataArray) else None)
+        cdims = field_dims(clean_da)
+        cshape = tuple(clean_da.sizes[d] for d in cdims.canonical)
+        oshape = tuple(da.sizes[d] for d in dims.canonical)
+        if cshape[1:] != oshape[1:] or (cfg.supervised == "paired" and cshape[0] != oshape[0]):
+            raise TrainingError(
+                f"the clean field's shape {cshape} does not match the observations' {oshape}"
+            )
+        clean_source = FieldSource(clean_da, norm, land)
+        clean_sampler = WindowSampler(clean_source, cfg.window, patch, cfg.reach,
+                                      (0, clean_source.shape[0]))
+
+    trainer = Trainer(sampler, val_sampler, proc, cfg, gen_config, proc.fill_value,
+                      norm.scale, device, clean=clean_sampler)
+    return Run(trainer, cfg, source, proc, norm, land)
+
+
+def _stop_after(source: FieldSource, cfg: TrainConfig, epochs: float | None,
                 steps: int | None) -> int | None:
     total = steps
     if epochs is not None:
@@ -209,9 +308,8 @@ def train(
 
     started = time.monotonic()
     da = open_field(obs, variable)
-    dims = field_dims(da)
-    if da.dtype.kind != "f":
-        raise FieldError(f"field {da.name!r} has dtype {da.dtype}; a float field is needed")
+    field_dims(da)  # refuses a field that does not follow the data model
+    check_float_dtype(da)
     cfg = _options(loss, options)
     if cfg.supervised is not None and clean is None:
         raise TrainingError(f"supervised={cfg.supervised!r} needs the clean field: pass clean=")
@@ -225,62 +323,10 @@ def train(
     if steps is None and epochs is None and max_minutes is None:
         max_minutes = DEFAULT_MINUTES
 
-    n_t, n_y, n_x = (da.sizes[dims.time], da.sizes[dims.y], da.sizes[dims.x])
-    window = min(cfg.window, n_t)
-    if window < 2 and cfg.variant != "static":
-        raise TrainingError(f"the field has {n_t} time step(s); a sequence model needs >= 2")
-    patch = (min(cfg.patch[0], n_y), min(cfg.patch[1], n_x))
-    cfg = dataclasses.replace(cfg, window=window, patch=patch,
-                              fill_window=min(cfg.fill_window, n_t))
-    gen_config: dict[str, Any] = {
-        "arch": cfg.arch, "variant": cfg.variant, "channels": int(da.sizes[dims.channel])
-        if dims.channel else 1, "uncertainty": cfg.uncertainty, "reach": cfg.reach,
-        "spectral_norm": cfg.adv_weight > 0 and cfg.recon_weight == 0,
-        **cfg.generator_options,
-    }
-    if cfg.base is not None:
-        gen_config["base"] = int(cfg.base)
-    from ..nn import generator_config
-
-    gen_config = generator_config(gen_config)
-    proc = resolve_process(process, da)
-    if isinstance(proc, FieldClouds) and proc.cover == 0:
-        raise TrainingError(
-            f"field {da.name!r} has no missing sea pixel: there are no clouds of its own to "
-            "learn from; pass process= (e.g. seainpaint.Cloud(lwp, threshold=70))"
-        )
     dev = select_device(device, threads)
-
-    can, _ = canonical(da)
-    norm, land = field_statistics(can, dims.channel is not None,
-                                  bounded=gen_config["prior"] == "none")
-    if land.all():
-        raise FieldError(f"field {da.name!r} has nothing observed: every value is NaN")
-    source = FieldWindows(da, norm, land)
-
-    # validation: the last tenth of the record (at least one fill window) when there is
-    # enough data, else the whole record
-    n_val_frames = max(cfg.fill_window, n_t // 10) if n_t >= 5 * cfg.fill_window else 0
-    t_train = (0, n_t - n_val_frames)
-    t_val = (n_t - n_val_frames, n_t) if n_val_frames else (0, n_t)
-    sampler = WindowSampler(source, cfg.window, patch, cfg.reach, t_train)
-    val_sampler = WindowSampler(source, cfg.fill_window, patch, cfg.reach, t_val)
-    clean_sampler = None
-    if clean is not None:
-        clean_da = open_field(clean, variable if not isinstance(clean, xr.DataArray) else None)
-        cdims = field_dims(clean_da)
-        cshape = tuple(clean_da.sizes[d] for d in cdims.canonical)
-        oshape = tuple(da.sizes[d] for d in dims.canonical)
-        if cshape[1:] != oshape[1:] or (cfg.supervised == "paired" and cshape[0] != oshape[0]):
-            raise TrainingError(
-                f"the clean field's shape {cshape} does not match the observations' {oshape}"
-            )
-        clean_source = FieldWindows(clean_da, norm, land)
-        clean_sampler = WindowSampler(clean_source, cfg.window, patch, cfg.reach,
-                                      (0, clean_source.shape[0]))
-
-    trainer = Trainer(sampler, val_sampler, proc, cfg, gen_config, proc.fill_value,
-                      norm.scale, dev, clean=clean_sampler)
+    run = prepare_run(da, cfg, process, dev, clean=clean, variable=variable)
+    trainer, cfg, source, proc, norm, land = (run.trainer, run.cfg, run.source, run.process,
+                                              run.norm, run.land)
     ckpt_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
     if resume and ckpt_dir is not None and (ckpt_dir / CHECKPOINT_FILE).exists():
         path = ckpt_dir / CHECKPOINT_FILE
@@ -313,16 +359,14 @@ def train(
             "best_step": trainer.best_step,
             "best_val_mae": trainer.best_mae if math.isfinite(trainer.best_mae) else None,
             "history": [
-                {"step": h["step"], "val_mae": v if math.isfinite(v) else None}
-                for h in trainer.history for v in (h["val_mae"],)
+                {**h, "val_mae": h["val_mae"] if math.isfinite(h["val_mae"]) else None}
+                for h in trainer.history
             ],
             "wall_seconds": round(time.monotonic() - started, 2),
             "device": str(dev),
             "threads": torch.get_num_threads() if dev.type == "cpu" else None,
         },
         "versions": package_versions(),
-        "label": f"InpaintModel({cfg.arch}, {cfg.variant}, {cfg.loss}"
-        + (f", {cfg.supervised}" if cfg.supervised else "") + ")",
     }
     return InpaintModel(generator, copy.deepcopy(config), land=land, grid=_grid(da))
 
@@ -363,6 +407,7 @@ def _run(trainer: Trainer, cfg: TrainConfig, total: int | None, deadline: float,
                 stopped_by = "max_minutes"
                 break
             losses = trainer.train_step()
+            trainer.record(losses)
             if trainer.step % cfg.eval_every == 0:
                 mae = trainer.evaluate_and_keep()
             if ckpt_dir is not None and trainer.step % cfg.checkpoint_every == 0:

@@ -17,7 +17,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import FieldError
-from ..field import canonical, field_dims, land_mask
+from ..field import canonical, land_mask, time_in_hours
 from ..inference import affine
 
 IN_MEMORY_BYTES = 2 * 2**30  # fields up to 2 GiB (float32) are loaded once
@@ -97,23 +97,15 @@ def time_axis(da: xr.DataArray) -> tuple[np.ndarray, float]:
 
     A field without a datetime time coordinate is taken as hourly (index = hours).
     """
-    dims = field_dims(da)
-    n = da.sizes[dims.time]
-    coord = da.coords.get(dims.time)
-    if coord is not None and np.issubdtype(coord.dtype, np.datetime64) and n:
-        values = coord.values.astype("datetime64[ns]").astype(np.int64)
-        hours = (values - values[0]).astype(np.float64) / 3.6e12
-    elif coord is not None and coord.dtype.kind in "iuf" and n:
-        hours = np.asarray(coord.values, np.float64) - float(coord.values[0])
-    else:
-        hours = np.arange(n, dtype=np.float64)
+    hours = time_in_hours(da)
     diffs = np.diff(hours)
     step = float(np.median(diffs)) if diffs.size and np.median(diffs) > 0 else 1.0
     return hours, step
 
 
-class FieldWindows:
-    """Windows of a field, normalised, as float32 arrays ``(t, h, w, C)`` (NaN missing).
+class FieldSource:
+    """The field as a source of training data: windows of it, normalised, as float32
+    arrays ``(t, h, w, C)`` (NaN missing).
 
     The field is loaded into memory once when it fits in ``max_bytes`` (the common case:
     a year of hourly 64x64 SST is 140 MB); otherwise windows are read lazily from its
@@ -190,7 +182,7 @@ class WindowSampler:
 
     Parameters
     ----------
-    source : FieldWindows
+    source : FieldSource
         The field.
     window : int
         Frames per window ``T``.
@@ -203,7 +195,7 @@ class WindowSampler:
         Frames windows and their context may use.
     """
 
-    def __init__(self, source: FieldWindows, window: int, patch: tuple[int, int], reach: int,
+    def __init__(self, source: FieldSource, window: int, patch: tuple[int, int], reach: int,
                  t_range: tuple[int, int]) -> None:
         self.source = source
         self.window = int(window)
@@ -237,6 +229,24 @@ class WindowSampler:
                     best = (sea, (t0, y0, x0))
             out.append(best[1])  # type: ignore[index]
         return out
+
+    def observed_masks(self, rng: np.random.Generator,
+                       positions: list[tuple[int, int, int]]) -> np.ndarray:
+        """The field's own observed masks ``(B, T, h, w)`` at the places of ``positions``,
+        each at another random time of the range (the adversarial game's ``m″``).
+
+        True where observed sea; land is never observed, so it shows the constant c in a
+        fake exactly as in a real window.
+        """
+        lo, hi = self.t_range
+        ph, pw = self.patch
+        starts = rng.integers(lo, hi - self.window + 1, size=len(positions))
+        boxes = [(int(t), int(t) + self.window, y0, y0 + ph, x0, x0 + pw)
+                 for t, (_, y0, x0) in zip(starts, positions, strict=True)]
+        blocks = self.source.read_many(boxes)
+        sea = self.source.sea
+        return np.stack([np.isfinite(block).all(axis=-1) & sea[y0:y1, x0:x1]
+                         for block, (_, _, y0, y1, x0, x1) in zip(blocks, boxes, strict=True)])
 
     def read(self, positions: list[tuple[int, int, int]]) -> Batch:
         """The windows at ``positions`` with ``reach`` context frames on each side."""

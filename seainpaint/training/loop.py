@@ -9,9 +9,16 @@ The step (see :mod:`seainpaint.training` for the choice of losses):
    Laplace negative log-likelihood on the predicted error scale (the uncertainty head);
 3. *adversarial game* (paper eq. 4, hinge loss): the discriminators Df (frames) and Ds
    (sequences, or their frame differences for a time-dependent process) tell observed
-   sequences ``y`` from ``ŷ = F(G(y), m″)``, with ``m″`` another fresh draw;
-4. the generator's weights are averaged (EMA) and the average is what is validated,
-   selected and returned.
+   sequences ``y`` from ``ŷ = F(G(y), m″)``. ``m″`` is the field's own observed mask at
+   the same place at another random time (:meth:`WindowSampler.observed_masks`): real
+   and fake then share the mask distribution exactly — land (never observed, so c in
+   both), orientation, position and the clouds' motion — and only the pixel values
+   can tell them apart. Neither real windows nor ``m″`` are augmented. Unsupervised
+   games re-hide the generator's input as the self-supervised loss does, so the
+   generator trains on the same kind of input it is validated on;
+4. the generator's weights are averaged (EMA); validation scores both the average and
+   the current weights, and the better of the two at the best validation is returned
+   (:meth:`Trainer.evaluate_and_keep`).
 
 Validation hides observed pixels of windows from the last part of the record (never
 trained on) with fixed draws of the process, fills them with windows as long as the
@@ -27,17 +34,17 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as fn
+import torch.nn.functional as nnf
 
 from ..errors import TrainingError
+from ..model import LAPLACE_STD
 from ..nn import compose
 from ..nn.context import temporal_context
 from ..nn.layers import fold_time
-from ..occlusion import OcclusionProcess
+from ..occlusion import OcclusionProcess, apply_measurement
 from .data import Batch, WindowSampler
 
 CHECKPOINT_FILE = "checkpoint.pt"
-LAPLACE_STD = math.sqrt(2.0)  # standard deviation of a Laplace distribution of scale 1
 ONE_SIGMA = 0.6827  # share of a Gaussian within one standard deviation
 
 
@@ -81,12 +88,24 @@ class TrainConfig:
 
     @property
     def rehide(self) -> bool:
-        """Whether observed pixels are re-hidden (self-supervised targets)."""
-        return self.recon_weight > 0 or self.uncertainty
+        """Whether the generator's input has observed pixels re-hidden by ``m'``.
+
+        Always, except for the supervised variants (which see ``y`` as it is): the
+        self-supervised terms score those pixels, and validation scores them for every
+        loss, so an adversarial-only run trains on the same kind of input it is
+        validated (and selected) on.
+        """
+        return self.recon_weight > 0 or self.uncertainty or self.supervised is None
 
 
 def _hinge_d(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    return fn.relu(1.0 - real).mean() + fn.relu(1.0 + fake).mean()
+    return nnf.relu(1.0 - real).mean() + nnf.relu(1.0 + fake).mean()
+
+
+def _accuracy(real: torch.Tensor, fake: torch.Tensor) -> float:
+    """Share of a discriminator's patch logits on the right side of 0 (0.5: chance)."""
+    right = (real > 0).float().mean() + (fake < 0).float().mean()
+    return float(right.detach()) / 2.0
 
 
 def _seq_feature(seq: torch.Tensor, diff: bool) -> torch.Tensor:
@@ -160,6 +179,7 @@ class Trainer:
         self.best_state: dict[str, torch.Tensor] | None = None
         self.best_calibration = 1.0
         self.history: list[dict[str, float]] = []
+        self._since_eval: dict[str, tuple[float, int]] = {}
         self._build_validation()
 
     # ------------------------------------------------------------------ tensors
@@ -175,7 +195,7 @@ class Trainer:
     def _inputs(self, batch: Batch, keep: np.ndarray) -> dict[str, torch.Tensor]:
         """Generator inputs for the window proper, with ``keep`` (B, L, h, w) observed."""
         dev = self.device
-        vals = np.where(keep[..., None], batch.values, self.c).astype(np.float32)
+        vals = apply_measurement(batch.values, keep[..., None], self.c).astype(np.float32)
         y = torch.from_numpy(np.ascontiguousarray(vals.transpose(0, 4, 1, 2, 3))).to(dev)
         m = torch.from_numpy(keep[:, None].astype(np.float32)).to(dev)
         sl = slice(batch.lead, batch.lead + batch.length)
@@ -243,6 +263,12 @@ class Trainer:
             calibration = float(np.quantile(ratio, ONE_SIGMA)) if ratio.size else 1.0
         return mae, calibration
 
+    def record(self, losses: dict[str, float]) -> None:
+        """Add one step's losses to the running sums reported with the next validation."""
+        for key, value in losses.items():
+            total, count = self._since_eval.get(key, (0.0, 0))
+            self._since_eval[key] = (total + value, count + 1)
+
     def evaluate_and_keep(self) -> float:
         """Validate the weight average (EMA) and the current weights; keep the best so far.
 
@@ -255,7 +281,9 @@ class Trainer:
             if best_here is None or (math.isfinite(mae) and mae < best_here[0]):
                 best_here = (mae, calibration, net)
         mae, calibration, net = best_here
-        self.history.append({"step": self.step, "val_mae": mae})
+        means = {k: round(total / count, 6) for k, (total, count) in self._since_eval.items()}
+        self._since_eval = {}
+        self.history.append({"step": self.step, "val_mae": mae, **means})
         if self.best_state is None or (math.isfinite(mae) and mae < self.best_mae):
             self.best_mae = mae if math.isfinite(mae) else self.best_mae
             self.best_step = self.step
@@ -304,6 +332,10 @@ class Trainer:
             loss_g = loss_g + self._adversarial(batch, positions, inputs, mu, losses)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
+        if self.adversarial:
+            # evidence for the game: how much gradient reaches the generator
+            grads = [p.grad.detach().norm() for p in self.G.parameters() if p.grad is not None]
+            losses["g_grad"] = float(torch.stack(grads).norm()) if grads else 0.0
         self.opt_g.step()
         self.ema.update_parameters(self.G)
         self.step += 1
@@ -317,7 +349,7 @@ class Trainer:
         sl = slice(batch.lead, batch.lead + batch.length)
         obs = batch.observed[:, sl]
         sea_t = torch.from_numpy(batch.sea[:, None, None].astype(np.float32)).to(dev)
-        real_np = np.where(obs[..., None], batch.values[:, sl], self.c).astype(np.float32)
+        real_np = apply_measurement(batch.values[:, sl], obs[..., None], self.c).astype(np.float32)
         real = torch.from_numpy(np.ascontiguousarray(real_np.transpose(0, 4, 1, 2, 3))).to(dev)
         x_hat = compose(mu, inputs["y"], inputs["m"])  # G(y): kept pixels exactly
         if cfg.supervised is not None:
@@ -327,24 +359,26 @@ class Trainer:
             clean = self.clean.read(cpos)
             cvals = clean.values[:, sl]
             cobs = clean.observed[:, sl]
-            real_np = np.where(cobs[..., None], cvals, self.c).astype(np.float32)
+            real_np = apply_measurement(cvals, cobs[..., None], self.c).astype(np.float32)
             real = torch.from_numpy(np.ascontiguousarray(real_np.transpose(0, 4, 1, 2, 3))
                                     ).to(dev)
-            fake = x_hat * sea_t + self.c * (1.0 - sea_t)
+            fake = apply_measurement(x_hat, sea_t, self.c)
         else:
-            m_fake_np = self._draw_masks(self.rng, cfg.batch_size, batch.length, batch.sea)
-            m_fake = torch.from_numpy(m_fake_np[:, None].astype(np.float32)).to(dev)
-            fake = x_hat * m_fake + self.c * (1.0 - m_fake)  # ŷ = F(G(y), m″)
+            fake = self.fake_observations(x_hat, positions)
 
         params = self._d_params()
         for p in params:
             p.requires_grad_(True)
         self.opt_d.zero_grad(set_to_none=True)
         fake_d = fake.detach()
-        loss_d = _hinge_d(self.Df(fold_time(real)), self.Df(fold_time(fake_d)))
+        f_real, f_fake = self.Df(fold_time(real)), self.Df(fold_time(fake_d))
+        loss_d = _hinge_d(f_real, f_fake)
+        losses["df_acc"] = _accuracy(f_real, f_fake)
         if self.Ds is not None:
-            loss_d = loss_d + _hinge_d(self.Ds(_seq_feature(real, self.diff)),
-                                       self.Ds(_seq_feature(fake_d, self.diff)))
+            s_real = self.Ds(_seq_feature(real, self.diff))
+            s_fake = self.Ds(_seq_feature(fake_d, self.diff))
+            loss_d = loss_d + _hinge_d(s_real, s_fake)
+            losses["ds_acc"] = _accuracy(s_real, s_fake)
         loss_d.backward()
         self.opt_d.step()
         for p in params:
@@ -361,6 +395,18 @@ class Trainer:
             losses["paired_l1"] = float(l1.detach())
             loss = loss + cfg.paired_weight * l1
         return loss
+
+    def fake_observations(self, x_hat: torch.Tensor,
+                          positions: list[tuple[int, int, int]]) -> torch.Tensor:
+        """``ŷ = F(G(y), m″)`` for windows of ``x_hat`` ``(B, C, T, h, w)`` at ``positions``.
+
+        ``m″`` is the field's own observed mask at each window's place at another random
+        time of the training range: land (never observed) shows c as in the real
+        windows, and the clouds keep the field's orientation, position and motion.
+        """
+        masks = self.sampler.observed_masks(self.rng, positions)
+        m_fake = torch.from_numpy(masks[:, None].astype(np.float32)).to(x_hat.device)
+        return apply_measurement(x_hat, m_fake, self.c)
 
     def _d_params(self) -> list[torch.nn.Parameter]:
         params: list[torch.nn.Parameter] = []

@@ -1,0 +1,120 @@
+"""The paper's adversarial game: fakes that differ from real windows only by their values.
+
+Each test fails on the code before the game was fixed (issue 15): land shown to the
+discriminators as a fake-only cue, fresh masks flipped and shifted unlike the field's own,
+a paper-mode generator trained on other inputs than it is validated on, spectral norm
+missing from the prior head, and discriminators 23x the fast generator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import xarray as xr
+from tiny import TINY, one_thread  # noqa: F401
+
+import seainpaint
+from seainpaint import synthetic
+from seainpaint.nn.layers import is_spectral_normed, parametric_layers
+from seainpaint.training.api import _options, prepare_run
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def coast_field(n_time: int = 40, size: int = 16) -> xr.DataArray:
+    """Synthetic SST with land in the top-left corner and clouds only on the right half."""
+    sst = synthetic.sst(n_time=n_time, size=size, seed=0)
+    yy, xx = np.mgrid[:size, :size]
+    land = (yy < size // 4) & (xx < size // 4)
+    rng = np.random.default_rng(0)
+    cloud = np.zeros(sst.shape, bool)
+    cloud[:, :, size // 2:] = rng.random((n_time, size, size - size // 2)) < 0.6
+    obs = sst.where(~cloud & ~land[None])
+    obs.attrs = dict(sst.attrs)
+    return obs
+
+
+def paper_run(obs: xr.DataArray, **options):
+    opts = {k: v for k, v in TINY.items() if k != "progress"}
+    opts.update(options)
+    cfg = _options("paper", opts)
+    return prepare_run(obs, cfg, None, torch.device("cpu"))
+
+
+def test_fake_observations_show_land_as_the_real_ones_do():
+    obs = coast_field()
+    run = paper_run(obs)
+    trainer = run.trainer
+    positions = [(0, 0, 0)] * 4  # patches that hold the land corner
+    batch = trainer.sampler.read(positions)
+    x_hat = torch.full((4, 1, batch.length, 16, 16), 5.0)  # a generator's values everywhere
+    fake = trainer.fake_observations(x_hat, positions).numpy()[:, 0]
+    land = ~batch.sea[:, None].repeat(batch.length, axis=1)
+    assert land.any()
+    assert (fake[land] == trainer.c).all()  # the constant c, as in every real window
+    # and the sea shows the generator's values where the field's own mask is observed
+    assert (fake[~land] == 5.0).any() and (fake[~land] == trainer.c).any()
+
+
+def test_fake_masks_keep_the_fields_own_orientation_and_place():
+    obs = coast_field()
+    run = paper_run(obs)
+    rng = np.random.default_rng(1)
+    positions = [(0, 0, 0)] * 64
+    masks = run.trainer.sampler.observed_masks(rng, positions)
+    size = 16
+    # the field's clouds lie on the right half only: so must every m″ (a flipped or
+    # transposed draw puts clouds on the left; a shifted one too)
+    left_sea = np.zeros((size, size), bool)
+    left_sea[:, : size // 2] = True
+    left_sea[: size // 4, : size // 4] = False
+    assert masks[:, :, left_sea].all()
+    assert not masks[:, :, :, size // 2:].all()  # and there are clouds on the right
+
+
+def test_paper_mode_trains_on_re_hidden_windows_as_it_validates():
+    cfg = _options("paper", {})
+    assert cfg.rehide
+    run = paper_run(coast_field())
+    trainer = run.trainer
+    losses = trainer.train_step()
+    # the re-hidden pixels are scored (logged) in paper mode too: its input had them hidden
+    assert "l1" in losses and np.isfinite(losses["l1"])
+    assert 0.0 <= losses["df_acc"] <= 1.0 and 0.0 <= losses["ds_acc"] <= 1.0
+    assert losses["g_grad"] > 0  # the adversarial gradient reaches the generator
+
+
+@pytest.mark.parametrize("arch", ["fast", "paper"])
+def test_paper_loss_spectral_normalises_every_layer_and_starts_at_the_prior(arch):
+    run = paper_run(coast_field(), arch=arch, base=4)
+    generator = run.trainer.G
+    layers = parametric_layers(generator)
+    assert layers and all(is_spectral_normed(layer) for layer in layers)
+    if arch == "fast":
+        y = torch.randn(2, 1, 4, 16, 16)
+        m = (torch.rand(2, 1, 4, 16, 16) > 0.4).float()
+        prior, _ = generator.context(y, m)
+        generator.eval()
+        with torch.no_grad():
+            assert torch.equal(generator(y, m), prior)
+
+
+def test_fast_discriminators_are_sized_against_the_generator():
+    run = paper_run(coast_field(), base=None, discriminator_options={})
+    trainer = run.trainer
+    n_g = sum(p.numel() for p in trainer.G.parameters())
+    n_d = sum(p.numel() for p in trainer._d_params())
+    assert n_d <= 2 * n_g, (n_d, n_g)
+
+
+def test_paper_game_keeps_a_model_no_worse_than_its_step_0_and_records_the_game():
+    obs = coast_field(n_time=60)
+    model = seainpaint.train(obs, loss="paper", steps=6, eval_every=3, **TINY)
+    info = model.config["training"]
+    history = info["history"]
+    assert [h["step"] for h in history] == [0, 3, 6]
+    assert info["best_val_mae"] <= history[0]["val_mae"]
+    assert {"df_acc", "ds_acc", "g_grad", "adv", "d"} <= set(history[1])
+    assert model.method == "GAN (paper loss)"
+    assert "GAN" not in seainpaint.train(obs, steps=2, **TINY).method
