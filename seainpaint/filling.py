@@ -336,14 +336,4 @@ def _warn_observed_land(clean: xr.DataArray, land2d: xr.DataArray) -> None:
         )
 
 
-__all__ = [
-    "FLAG_FILLED",
-    "FLAG_FILLED_NEVER_OBSERVED",
-    "FLAG_LAND",
-    "FLAG_MEANINGS",
-    "FLAG_NAME",
-    "FLAG_OBSERVED",
-    "FieldFiller",
-    "fill",
-    "flags",
-]
+__all__ = ["FieldFiller", "fill", "flags"]  # the flag constants live in conventions.py

@@ -365,31 +365,11 @@ def plot_panels(
         never = int((~np.isfinite(_frame_stack(obs)).any(axis=0) & sea).sum())
 
     single = not isinstance(filled, Mapping)
-    if single:
-        layout = [["observed", "fill:filled"] + (["truth", "error:filled"] if errors else [])]
-    else:
-        top = ["observed"] + (["truth"] if truth_frame is not None else [])
-        layout = [top + [f"fill:{k}" for k in frames]]
-        if errors:
-            layout.append(["legend"] + ([None] if truth_frame is not None else [])
-                          + [f"error:{k}" for k in frames])
-    aspect = len(grid.y) / max(len(grid.x), 1)
-    if grid.latlon:  # degrees of latitude and longitude drawn alike (PlateCarree)
-        aspect = float(np.ptp(grid.y) / np.ptp(grid.x)) if np.ptp(grid.x) > 0 else aspect
-    wide = aspect < 0.5  # wide strips: panels one under the other, errors to the right
-    if wide:
-        width = max(len(r) for r in layout)
-        layout = [list(col) for col in zip(*[r + [None] * (width - len(r)) for r in layout],
-                                           strict=True)]
+    layout, aspect, wide = _panel_layout(grid, list(frames), single,
+                                         truth_frame is not None, bool(errors))
     n_rows, n_cols = len(layout), len(layout[0])
     if figure is None:
-        if wide:
-            panel_w = 6.0
-            fig = _new_figure(panel_w * n_cols + 0.6, n_rows * (panel_w * aspect + 0.7) + 1.6)
-        else:
-            panel_w = 3.4 if n_cols <= 4 else 2.9
-            fig = _new_figure(panel_w * n_cols + 0.8,
-                              n_rows * max(panel_w * aspect + 0.4, 1.2) + 1.4)
+        fig = _panel_figure(n_rows, n_cols, aspect, wide)
     else:
         if path is not None:
             raise SeainpaintError("give either figure= or path=, not both")
@@ -455,6 +435,41 @@ def plot_panels(
     if path is None:
         return fig
     return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi), overwrite=True)
+
+
+def _panel_layout(grid: Any, fills: list[str], single: bool, has_truth: bool,
+                  has_errors: bool) -> tuple[list[list[str | None]], float, bool]:
+    """Which panel goes where (rows of keys: ``observed``, ``truth``, ``fill:<name>``,
+    ``error:<name>``, ``legend``, None), the frames' aspect, and whether they are wide
+    strips (then drawn one under the other, errors to the right)."""
+    if single:
+        layout: list[list[str | None]] = [
+            ["observed", "fill:filled"] + (["truth", "error:filled"] if has_errors else [])
+        ]
+    else:
+        top: list[str | None] = ["observed"] + (["truth"] if has_truth else [])
+        layout = [top + [f"fill:{k}" for k in fills]]
+        if has_errors:
+            layout.append(["legend"] + ([None] if has_truth else [])
+                          + [f"error:{k}" for k in fills])
+    aspect = len(grid.y) / max(len(grid.x), 1)
+    if grid.latlon:  # degrees of latitude and longitude drawn alike (PlateCarree)
+        aspect = float(np.ptp(grid.y) / np.ptp(grid.x)) if np.ptp(grid.x) > 0 else aspect
+    wide = aspect < 0.5
+    if wide:
+        width = max(len(r) for r in layout)
+        layout = [list(col) for col in zip(*[r + [None] * (width - len(r)) for r in layout],
+                                           strict=True)]
+    return layout, aspect, wide
+
+
+def _panel_figure(n_rows: int, n_cols: int, aspect: float, wide: bool) -> Any:
+    """A new figure sized for ``n_rows`` x ``n_cols`` panels of the given aspect."""
+    if wide:
+        panel_w = 6.0
+        return _new_figure(panel_w * n_cols + 0.6, n_rows * (panel_w * aspect + 0.7) + 1.6)
+    panel_w = 3.4 if n_cols <= 4 else 2.9
+    return _new_figure(panel_w * n_cols + 0.8, n_rows * max(panel_w * aspect + 0.4, 1.2) + 1.4)
 
 
 def _frame_stack(da: xr.DataArray) -> np.ndarray:
@@ -665,8 +680,13 @@ def plot_psd_score(
             ax.axvline(res, color=colour, linestyle=":", linewidth=1)
         if np.isfinite(values).any():
             lowest = min(lowest, float(np.nanmin(values)))
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+
     ax.axhline(0.5, color="0.3", linestyle="--", linewidth=1)
     ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_ylim(max(lowest, -1.0) - 0.05, 1.05)
     unit = next(iter(scores.values())).attrs["units"] if scores else ""
     ax.set_xlabel(f"{'wavelength' if along == 'space' else 'period'} ({unit})")

@@ -310,7 +310,7 @@ def test_evaluate_probabilistic_scores(noise_case):
 def test_evaluate_by_cover_constructed_case():
     # 10 × 10 sea, frame 0 fully observed (no land); later frames hide the first n pixels
     # (row-major) and the fill errs by a known constant on them
-    hidden_counts = [0, 10, 25, 35, 50, 70, 90, 100]
+    hidden_counts = [0, 10, 20, 35, 40, 70, 90, 100]  # 20 and 40: on bin edges
     frame_errors = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
     n_time = len(hidden_counts)
     truth = xr.DataArray(
@@ -329,7 +329,7 @@ def test_evaluate_by_cover_constructed_case():
     assert df.index.names == ["method", "Cloud cover (%)"]
     table = df.loc["constructed"]
     assert list(table.index) == ["0–20", "20–40", "40–60", "60–80", "80–100"]
-    # frames by cover: 0 %, 10 % -> 0–20; 25 %, 35 % -> 20–40; 50 % -> 40–60;
+    # frames by cover: 0 %, 10 % -> 0–20; 20 %, 35 % -> 20–40; 40 % -> 40–60;
     # 70 % -> 60–80; 90 %, 100 % -> 80–100
     members = {"0–20": [0, 1], "20–40": [2, 3], "40–60": [4], "60–80": [5], "80–100": [6, 7]}
     for label, frames in members.items():
@@ -357,7 +357,7 @@ def test_evaluate_by_cover_constructed_case():
     text = render_table(seainpaint.evaluate(truth, obs, [filled], features=False), "markdown", df)
     cover_rows = _markdown_rows(text.partition("\n\n")[2])
     assert cover_rows[0] == ["method", "Cloud cover (%)", "Frames", "Pixels", "MAE (K)", "RMSE (K)"]
-    assert cover_rows[2][:4] == ["constructed", "20–40", "2", "60"]
+    assert cover_rows[2][:4] == ["constructed", "20–40", "2", "55"]
 
 
 def test_cli_evaluate_new_scores_and_figures(noise_case, tmp_path):

@@ -8,7 +8,7 @@ import xarray as xr
 
 import seainpaint as si
 from seainpaint import synthetic
-from seainpaint.filling import FLAG_FILLED, FLAG_LAND, FLAG_OBSERVED
+from seainpaint.conventions import FLAG_FILLED, FLAG_LAND, FLAG_OBSERVED
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import xarray as xr
 
 import seainpaint as si
 from seainpaint import synthetic
+from seainpaint.conventions import FLAG_FILLED, FLAG_OBSERVED
 from seainpaint.errors import SeainpaintWarning
-from seainpaint.filling import FLAG_FILLED, FLAG_OBSERVED
 
 FAST = {
     "dineof": {},

@@ -9,15 +9,15 @@ import xarray as xr
 
 import seainpaint as si
 from seainpaint import synthetic
-from seainpaint.errors import SeainpaintWarning
-from seainpaint.evaluation import evaluate, render_table
-from seainpaint.field import land_mask
-from seainpaint.filling import (
+from seainpaint.conventions import (
     FLAG_FILLED,
     FLAG_FILLED_NEVER_OBSERVED,
     FLAG_LAND,
     FLAG_OBSERVED,
 )
+from seainpaint.errors import SeainpaintWarning
+from seainpaint.evaluation import evaluate, render_table
+from seainpaint.field import land_mask
 from seainpaint.io.stores import open_field
 
 CLOUD = (slice(7, 10), slice(9, 12))  # a sea patch cloudy in every frame

@@ -53,7 +53,9 @@ def test_fill_keeps_observed_land_coords_and_attrs(obs, model):
         np.testing.assert_array_equal(filled[name].values, obs[name].values)
     assert filled.name == obs.name
     assert filled.attrs["units"] == obs.attrs["units"]
-    assert "filled with InpaintModel" in filled.attrs["history"]
+    assert f"filled with {model.label}" in filled.attrs["history"]
+    assert model.label.startswith("learned (self-supervised)")  # no adversarial term: no "GAN"
+    assert filled.attrs["seainpaint_method"] == model.method == "learned (self-supervised)"
     observed = np.isfinite(obs.values)
     land = ~observed.any(axis=0)
     # observed pixels come back bit-for-bit, land stays NaN, every other gap is filled

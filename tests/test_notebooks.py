@@ -164,7 +164,8 @@ def test_quickstart_runs(tmp_path):
     assert np.isin(flag, (1, 3)).sum() == (~seen[:, ~land]).sum()  # 3: filled, never seen
     assert (flag[:, land] == 2).all()
     table = pd.read_csv(out / "table.csv", index_col=0)
-    assert list(table.index) == ["GAN (ours)", "DINEOF", "linear in time", "climatology"]
+    assert list(table.index) == ["learned (self-supervised)", "DINEOF", "linear in time",
+                                 "climatology"]
     assert table["MAE"].between(0, 5).all()
     assert (out / "model").is_dir()
 

@@ -118,7 +118,8 @@ def test_python_quickstart_runs_as_written(tmp_path, monkeypatch, capsys) -> Non
             pytest.skip(f"{LEAD_CHANGE}: {err}")
         raise
     printed = capsys.readouterr().out
-    assert "GAN" in printed and "DINEOF" in printed and "MAE" in printed
+    assert "learned (self-supervised)" in printed and "DINEOF" in printed and "MAE" in printed
+    assert "GAN" not in printed  # the default model is not adversarial: never called a GAN
     with xr.open_dataset(tmp_path / "sst_filled.nc") as ds:
         assert "inpaint_flag" in ds
         name = next(v for v in ds.data_vars if ds[v].ndim == 3 and v != "inpaint_flag")
@@ -177,12 +178,12 @@ def test_shell_quickstart_runs_top_to_bottom(tmp_path, monkeypatch, network) -> 
         outputs[args[1]] = result.output
     assert len(network.calls) >= 1  # fetch-sst went through the (stood-in) toolbox
     assert {"fetch-sst", "occlude", "train", "fill", "evaluate"} <= set(outputs)
-    assert "GAN" in outputs["evaluate"] and "DINEOF" in outputs["evaluate"]
+    assert "learned" in outputs["evaluate"] and "DINEOF" in outputs["evaluate"]
     truth = xr.open_zarr(tmp_path / "sst.zarr")["thetao"].load()
     cloudy = xr.open_zarr(tmp_path / "cloudy.zarr")["thetao"].load()
     seen = np.isfinite(cloudy.values)
     assert 0.1 < 1 - seen[:, np.isfinite(truth.values).any(axis=0)].mean() < 0.9
-    for product in ("sst_gan.nc", "sst_dineof.nc"):
+    for product in ("sst_learned.nc", "sst_dineof.nc"):
         with xr.open_dataset(tmp_path / product) as ds:
             values = ds["thetao"].values
         np.testing.assert_array_equal(values[seen], cloudy.values[seen])
