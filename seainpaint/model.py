@@ -4,20 +4,38 @@
 ``da.inpaint.fill(model)`` / :func:`seainpaint.fill` use. On disk a model is a directory
 holding ``weights.safetensors`` (the generator only) and ``config.json`` (architecture,
 normalisation, occlusion process, a summary of the training data, package versions).
+
+The model owns that format in one place: :meth:`InpaintModel.from_training` writes the
+configuration a training run ends with, :meth:`InpaintModel._check_config` checks it,
+:meth:`InpaintModel.save` and :meth:`InpaintModel.load` store and read it
+(``FORMAT_VERSION``).
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
+import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import torch
 import xarray as xr
+from safetensors.torch import load_file, save_file
 
 from .errors import ModelError, ModelMismatchError, OutputExistsError, SeainpaintError
+from .field import FieldDims, check_float_dtype, field_dims
+from .inference import FILL_DEFAULTS, GeneratorPredictor, affine, predict_dataarray
+from .io.atomic import atomic_dir, follow_umask
+from .nn import build_generator
 from .units import same_units
+
+if TYPE_CHECKING:
+    from .occlusion import OcclusionProcess
 
 WEIGHTS_FILE = "weights.safetensors"
 CONFIG_FILE = "config.json"
@@ -28,25 +46,27 @@ LAPLACE_STD = 2.0**0.5  # standard deviation of a Laplace distribution of unit s
 
 def package_versions() -> dict[str, str]:
     """Versions of the packages a model depends on (recorded in its config)."""
-    import numpy
-    import torch
-    import xarray
-
-    from . import __version__
+    from . import __version__  # the package root: imported on use, it loads lazily
 
     return {
         "seainpaint": __version__,
         "torch": torch.__version__,
-        "numpy": numpy.__version__,
-        "xarray": xarray.__version__,
+        "numpy": np.__version__,
+        "xarray": xr.__version__,
     }
 
 
-def data_summary(da: xr.DataArray) -> dict[str, Any]:
-    """Summary of a training field: variable, units, grid shape and time range."""
-    from .field import field_dims
+def data_summary(da: xr.DataArray, dims: FieldDims | None = None) -> dict[str, Any]:
+    """Summary of a training field: variable, units, grid shape and time range.
 
-    dims = field_dims(da)
+    Parameters
+    ----------
+    da : xarray.DataArray
+        The training field.
+    dims : FieldDims, optional
+        Its dimensions, when the caller has them already.
+    """
+    dims = field_dims(da) if dims is None else dims
     summary: dict[str, Any] = {
         "variable": None if da.name is None else str(da.name),
         "units": da.attrs.get("units"),
@@ -82,33 +102,6 @@ def method_name(config: dict[str, Any]) -> str:
     return "learned (self-supervised)"
 
 
-def _check_config(config: Any, where: str) -> dict[str, Any]:
-    """A model config, checked for the keys and types a fill needs."""
-    if not isinstance(config, dict):
-        raise ModelError(f"{where}: the model config must be a JSON object, got "
-                         f"{type(config).__name__}")
-    for key in ("generator", "window", "fill_value", "normalization"):
-        if key not in config:
-            raise ModelError(f"{where}: the model config is missing {key!r}")
-    if not isinstance(config["generator"], dict):
-        raise ModelError(f"{where}: 'generator' must be an object")
-    norm = config["normalization"]
-    try:
-        float(config["fill_value"])
-        int(config["window"])
-        arrays = [np.asarray(norm[k], dtype=np.float64) for k in ("mean", "scale")]
-    except (TypeError, ValueError, KeyError) as err:
-        raise ModelError(f"{where}: bad value in the model config ({type(err).__name__}: "
-                         f"{err})") from None
-    mean, scale = arrays
-    if mean.ndim != 1 or scale.shape != mean.shape or not (
-        np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()
-    ):
-        raise ModelError(f"{where}: the normalisation must be finite per-channel lists with "
-                         f"a positive scale, got mean={mean.tolist()} scale={scale.tolist()}")
-    return config
-
-
 class InpaintModel:
     """A trained generator with everything needed to fill a field.
 
@@ -123,7 +116,8 @@ class InpaintModel:
         ``fill_value``, ``normalization`` (``mean``, ``std``, ``scale`` lists per
         channel), ``time_step`` (hours), ``uncertainty_scale`` (calibration of the
         predicted error scale), ``process`` (the measurement process trained with),
-        ``data`` (see :func:`data_summary`), ``training`` and ``versions``.
+        ``data`` (see :func:`data_summary`), ``training`` (the run's options and record)
+        and ``versions``; :meth:`from_training` writes it.
     land : numpy.ndarray, optional
         Boolean ``(Y, X)`` land mask of the training field.
     grid : dict, optional
@@ -142,7 +136,7 @@ class InpaintModel:
     def __init__(self, generator: Any, config: dict[str, Any], *,
                  land: np.ndarray | None = None,
                  grid: dict[str, np.ndarray] | None = None) -> None:
-        self.config = _check_config(config, "model")
+        self.config = self._check_config(config, "model")
         self.generator = generator
         self.generator.eval()
         self.land = None if land is None else np.asarray(land, dtype=bool)
@@ -201,14 +195,10 @@ class InpaintModel:
 
     def normalize(self, values: np.ndarray) -> np.ndarray:
         """Physical units -> network units (float32), on arrays ending with the channel axis."""
-        from .inference import affine
-
         return affine(values, mean=self.mean, scale=self.scale)
 
     def denormalize(self, values: np.ndarray) -> np.ndarray:
         """Network units -> physical units (float32), on arrays ending with the channel axis."""
-        from .inference import affine
-
         return affine(values, mean=self.mean, scale=self.scale, inverse=True)
 
     def __repr__(self) -> str:
@@ -228,8 +218,6 @@ class InpaintModel:
             If the variable name, the units, the standard name or the number of channels
             differ from the training data.
         """
-        from .field import field_dims
-
         dims = field_dims(da)
         channels = int(da.sizes[dims.channel]) if dims.channel else 1
         if channels != self.channels:
@@ -258,8 +246,6 @@ class InpaintModel:
 
     def land_mask(self, da: xr.DataArray) -> xr.DataArray | None:
         """The training land mask when ``da`` lies on the training grid, else None."""
-        from .field import field_dims
-
         if self.land is None or not self.grid:
             return None
         dims = field_dims(da)
@@ -285,8 +271,6 @@ class InpaintModel:
         (:class:`seainpaint.inference.GeneratorPredictor`), so it can travel to
         ``dask.distributed`` workers.
         """
-        from .inference import GeneratorPredictor
-
         return GeneratorPredictor(self.generator, step=float(self.config.get("time_step", 1.0)))
 
     def fill_field(
@@ -321,11 +305,6 @@ class InpaintModel:
             The prediction for every pixel (observed pixels are put back bit-for-bit and
             land set to NaN by :func:`seainpaint.fill`).
         """
-        import functools
-
-        from .field import check_float_dtype, field_dims
-        from .inference import FILL_DEFAULTS, affine, predict_dataarray
-
         field_dims(da)
         check_float_dtype(da)
         if check:
@@ -358,10 +337,137 @@ class InpaintModel:
         prediction, sigma = result
         return xr.Dataset({"prediction": prediction, "standard_error": sigma})
 
+    # ------------------------------------------------------------------ configuration
+    @classmethod
+    def from_training(
+        cls,
+        generator: torch.nn.Module,
+        field: xr.DataArray,
+        *,
+        generator_config: dict[str, Any],
+        train_config: dict[str, Any],
+        normalization: dict[str, list[float]],
+        process: OcclusionProcess,
+        time_step: float,
+        land: np.ndarray,
+        uncertainty_scale: float | None,
+        steps: int,
+        best_step: int,
+        best_val_mae: float,
+        history: Sequence[dict[str, Any]],
+        device: str,
+        threads: int | None,
+        stopped_by: str | None = None,
+        wall_seconds: float | None = None,
+    ) -> InpaintModel:
+        """The model a training run ends with: its generator and its whole record.
+
+        This is where a model's configuration is written (the keys of ``config.json``,
+        see the class docstring); :meth:`_check_config` checks it, :meth:`save` and
+        :meth:`load` store and read it.
+
+        Parameters
+        ----------
+        generator : torch.nn.Module
+            The trained generator; the model holds a copy of it, on the CPU, in eval mode.
+        field : xarray.DataArray
+            The training field (recorded as a :func:`data_summary` and as its grid).
+        generator_config : dict
+            The generator's complete configuration (:func:`seainpaint.nn.generator_config`).
+        train_config : dict
+            The run's options (``TrainConfig.to_json()``): recorded under ``training``;
+            ``fill_window`` and ``reach`` become the model's ``window`` and ``reach``.
+        normalization : dict
+            Per-channel ``mean``, ``std`` and ``scale`` lists.
+        process : OcclusionProcess
+            The measurement process trained with (its config and constant c are recorded).
+        time_step : float
+            The field's time step in hours.
+        land : numpy.ndarray
+            Boolean ``(Y, X)`` land mask of the training field.
+        uncertainty_scale : float or None
+            Calibration of the predicted error scale; recorded only when
+            ``train_config["uncertainty"]``.
+        steps, best_step : int
+            Optimiser steps run, and the step of the kept weights.
+        best_val_mae : float
+            Their validation MAE (non-finite: recorded as null).
+        history : sequence of dict
+            One record per validation (a non-finite ``val_mae`` is recorded as null).
+        device : str
+            Where it trained.
+        threads : int or None
+            Torch threads on the CPU (None on another device).
+        stopped_by : str, optional
+            The stopping rule that ended the run.
+        wall_seconds : float, optional
+            How long the run took.
+
+        Returns
+        -------
+        InpaintModel
+        """
+        dims = field_dims(field)
+        training: dict[str, Any] = {**train_config, "steps": steps}
+        if stopped_by is not None:
+            training["stopped_by"] = stopped_by
+        training["best_step"] = best_step
+        training["best_val_mae"] = _finite_or_none(best_val_mae)
+        training["history"] = [{**h, "val_mae": _finite_or_none(h["val_mae"])} for h in history]
+        if wall_seconds is not None:
+            training["wall_seconds"] = wall_seconds
+        training["device"] = device
+        training["threads"] = threads
+        config = {
+            "generator": generator_config,
+            "window": train_config["fill_window"],
+            "reach": train_config["reach"],
+            "time_step": time_step,
+            "fill_value": float(process.fill_value),
+            "normalization": normalization,
+            "uncertainty_scale": uncertainty_scale if train_config["uncertainty"] else None,
+            "process": process.to_config(),
+            "data": data_summary(field, dims),
+            "training": training,
+            "versions": package_versions(),
+        }
+        grid = {name: np.asarray(field[name].values) for name in (dims.y, dims.x)
+                if name in field.coords}
+        return cls(copy.deepcopy(generator).cpu().eval(), copy.deepcopy(config), land=land,
+                   grid=grid)
+
+    @staticmethod
+    def _check_config(config: Any, where: str) -> dict[str, Any]:
+        """A model config, checked for the keys and types a fill needs.
+
+        ``where`` names the config in the errors (``"model"``, or the file it came from).
+        """
+        if not isinstance(config, dict):
+            raise ModelError(f"{where}: the model config must be a JSON object, got "
+                             f"{type(config).__name__}")
+        for key in ("generator", "window", "fill_value", "normalization"):
+            if key not in config:
+                raise ModelError(f"{where}: the model config is missing {key!r}")
+        if not isinstance(config["generator"], dict):
+            raise ModelError(f"{where}: 'generator' must be an object")
+        norm = config["normalization"]
+        try:
+            float(config["fill_value"])
+            int(config["window"])
+            arrays = [np.asarray(norm[k], dtype=np.float64) for k in ("mean", "scale")]
+        except (TypeError, ValueError, KeyError) as err:
+            raise ModelError(f"{where}: bad value in the model config ({type(err).__name__}: "
+                             f"{err})") from None
+        mean, scale = arrays
+        if mean.ndim != 1 or scale.shape != mean.shape or not (
+            np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()
+        ):
+            raise ModelError(f"{where}: the normalisation must be finite per-channel lists with "
+                             f"a positive scale, got mean={mean.tolist()} scale={scale.tolist()}")
+        return config
+
     # ------------------------------------------------------------------ persistence
     def _tensors(self) -> dict[str, Any]:
-        import torch
-
         state = {k: v.detach().cpu().contiguous().clone()
                  for k, v in self.generator.state_dict().items()}
         if self.land is not None:
@@ -383,10 +489,6 @@ class InpaintModel:
         OutputExistsError
             If ``directory`` exists and ``overwrite`` is False.
         """
-        from safetensors.torch import save_file
-
-        from .io.atomic import atomic_dir, follow_umask
-
         target = Path(directory)
         if target.exists() and not overwrite:
             raise OutputExistsError(f"model directory {str(target)!r} exists; pass overwrite=True")
@@ -409,10 +511,6 @@ class InpaintModel:
             If the directory does not hold a readable seainpaint model (missing, truncated
             or corrupt files, a config that does not fit the weights).
         """
-        from safetensors.torch import load_file
-
-        from .nn import build_generator
-
         path = Path(directory)
         config_path, weights_path = path / CONFIG_FILE, path / WEIGHTS_FILE
         if not config_path.is_file() or not weights_path.is_file():
@@ -424,7 +522,7 @@ class InpaintModel:
             config = json.loads(config_path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise ModelError(f"{str(config_path)!r} is not valid JSON: {err}") from None
-        config = _check_config(config, repr(str(config_path)))
+        config = cls._check_config(config, repr(str(config_path)))
         version = config.get("format_version", 1)
         if version != FORMAT_VERSION:
             raise ModelError(
@@ -454,6 +552,11 @@ class InpaintModel:
         grid = {k[len("grid."):]: v.cpu().numpy() for k, v in meta.items()
                 if k.startswith("grid.")}
         return cls(generator, config, land=land, grid=grid)
+
+
+def _finite_or_none(value: float) -> float | None:
+    """``value``, or None (JSON null) when it is not finite."""
+    return value if math.isfinite(value) else None
 
 
 def _json_default(obj: Any) -> Any:

@@ -579,7 +579,7 @@ def reproduce(
         the paper's numbers, wall times) and the figures (PNG); files there are replaced.
     mode : {"quick", "default", "full"}
         Sizes from the recipe: ``quick`` runs in seconds (a smoke test, numbers
-        meaningless), ``default`` in under ~20 minutes on 2 CPU cores, ``full`` bigger.
+        meaningless), ``default`` in under 30 minutes on 2 CPU cores, ``full`` bigger.
     minutes : float, optional
         Training time budget per model, overriding the recipe's.
     seed : int

@@ -17,7 +17,7 @@ from tiny import TINY, one_thread  # noqa: F401
 import seainpaint
 from seainpaint import synthetic
 from seainpaint.nn.layers import is_spectral_normed, parametric_layers
-from seainpaint.training.api import _options, prepare_run
+from seainpaint.training.api import prepare_run, train_config
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -38,7 +38,7 @@ def coast_field(n_time: int = 40, size: int = 16) -> xr.DataArray:
 def paper_run(obs: xr.DataArray, **options):
     opts = {k: v for k, v in TINY.items() if k != "progress"}
     opts.update(options)
-    cfg = _options("paper", opts)
+    cfg = train_config("paper", **opts)
     return prepare_run(obs, cfg, None, torch.device("cpu"))
 
 
@@ -74,7 +74,7 @@ def test_fake_masks_keep_the_fields_own_orientation_and_place():
 
 
 def test_paper_mode_trains_on_re_hidden_windows_as_it_validates():
-    cfg = _options("paper", {})
+    cfg = train_config("paper")
     assert cfg.rehide
     run = paper_run(coast_field())
     trainer = run.trainer

@@ -1,4 +1,5 @@
-"""Neural networks of the inpainting GAN: generator phi, discriminators Df and Ds.
+"""Neural networks of the learned fills: the generator phi (every loss) and the
+discriminators Df and Ds of the adversarial losses (the paper's GAN).
 
 >>> from seainpaint.nn import build_generator, compose
 >>> phi = build_generator({"arch": "fast", "channels": 1})

@@ -35,11 +35,20 @@ from .layers import ConfigError, conv2d, conv3d
 
 CHANNEL_MULT = (1, 2, 4, 8, 8, 8, 8, 8)
 STRIDES = (2, 2, 2, 2, 2, 2, 1, 1)
-#: C_base of Df and Ds per generator arch, sized against the generator: with 4 the fast
-#: pair has 0.17 M parameters (Df 43 k, Ds 129 k) for a 0.12 M-parameter fast generator
-#: (16 gave 2.7 M, 23x the generator, and won the game before G could move); the paper's
-#: generator (base 32) is larger than its base-32 pair.
+#: C_base of Df and Ds for each generator arch at its default size: with 4 the fast pair
+#: has 0.17 M parameters (Df 43 k, Ds 129 k) for the 0.12 M-parameter fast generator (16
+#: gave 2.7 M, 23x the generator); the paper's pair shares the paper's generator's C_base.
 DISCRIMINATOR_BASE = {"fast": 4, "paper": 32}
+
+
+def discriminator_base(generator_config: dict[str, Any]) -> int:
+    """C_base of the discriminators sized against a generator configuration.
+
+    The paper's architecture uses one C_base for the generator and both discriminators
+    (appendix B); the fast generator's pair takes half its base (4 for the default 8).
+    """
+    base = int(generator_config.get("base") or 1)
+    return base if generator_config.get("arch") == "paper" else max(1, base // 2)
 
 
 def _defaults(arch: str) -> dict[str, Any]:

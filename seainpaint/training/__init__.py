@@ -6,7 +6,7 @@ EMA, checkpoints), ``api`` the public :func:`train`.
 
 from __future__ import annotations
 
-from .api import LOSSES, resolve_process, train
+from .api import LOSSES, resolve_process, train, train_config
 from .loop import CHECKPOINT_FILE, TrainConfig, TrainingError
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "TrainingError",
     "resolve_process",
     "train",
+    "train_config",
 ]

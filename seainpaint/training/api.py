@@ -1,8 +1,13 @@
-"""The public :func:`train`: options, data, stopping rules, progress, the model."""
+"""The public :func:`train`: options, data, the loop, the model.
+
+:func:`train_config` reads the options into a :class:`TrainConfig`, :func:`prepare_run`
+builds the data, networks and measurement process (a :class:`Run`), ``_run`` steps until a
+stopping rule fires, and :meth:`Run.model` hands the result to
+:meth:`InpaintModel.from_training`, which writes the model's configuration.
+"""
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 import math
@@ -12,13 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 import xarray as xr
+from tqdm.auto import tqdm
 
 from ..checks import is_int_at_least
 from ..errors import FieldError, ProcessNeededError, SeainpaintError
-from ..field import canonical, check_float_dtype, field_dims
+from ..field import FieldDims, canonical, check_float_dtype, field_dims
+from ..inference import select_device
 from ..io.stores import open_field
-from ..nn.generator import VARIANTS
+from ..model import InpaintModel
+from ..nn.generator import VARIANTS, generator_config
 from ..occlusion import FieldClouds, OcclusionProcess
 from .data import FieldSource, Normalization, WindowSampler, field_statistics
 from .loop import CHECKPOINT_FILE, TrainConfig, Trainer, TrainingError, load_checkpoint
@@ -77,8 +86,25 @@ def resolve_process(
         return FieldClouds(obs)
 
 
-def _options(loss: str, options: dict[str, Any]) -> TrainConfig:
-    """A TrainConfig from the loss preset and the explicit options (checked)."""
+def train_config(loss: str = "self-supervised", **options: Any) -> TrainConfig:
+    """The options of a run: the ``loss`` preset (:data:`LOSSES`), then ``options``.
+
+    Parameters
+    ----------
+    loss : {"self-supervised", "hybrid", "paper"}
+        The preset applied first.
+    **options
+        Any field of :class:`TrainConfig` (see :func:`train`).
+
+    Returns
+    -------
+    TrainConfig
+
+    Raises
+    ------
+    TrainingError
+        Unknown loss or option, a bad value, or an option this loss would never read.
+    """
     if loss not in LOSSES:
         raise TrainingError(f"loss={loss!r}; choose one of {sorted(LOSSES)}")
     known = {f.name for f in dataclasses.fields(TrainConfig)} - {"loss"}
@@ -136,6 +162,42 @@ class Run:
     norm: Normalization
     land: np.ndarray
 
+    def kept_generator(self) -> torch.nn.Module:
+        """The weight-averaged generator, with the weights that validated best loaded."""
+        generator = self.trainer.ema.module
+        if self.trainer.best_state is not None:
+            generator.load_state_dict(self.trainer.best_state)
+        return generator
+
+    def model(self, generator: torch.nn.Module, da: xr.DataArray, *,
+              stopped_by: str | None = None,
+              wall_seconds: float | None = None) -> InpaintModel:
+        """An :class:`InpaintModel` of ``generator`` (a copy) with this run's record.
+
+        ``generator`` is usually :meth:`kept_generator`; ``da`` is the training field.
+        The configuration is written by :meth:`InpaintModel.from_training`.
+        """
+        trainer = self.trainer
+        dev = trainer.device
+        return InpaintModel.from_training(
+            generator, da,
+            generator_config=trainer.gen_config,
+            train_config=self.cfg.to_json(),
+            normalization=self.norm.to_json(),
+            process=self.process,
+            time_step=self.source.step,
+            land=self.land,
+            uncertainty_scale=trainer.best_calibration,
+            steps=trainer.step,
+            best_step=trainer.best_step,
+            best_val_mae=trainer.best_mae,
+            history=trainer.history,
+            device=str(dev),
+            threads=torch.get_num_threads() if dev.type == "cpu" else None,
+            stopped_by=stopped_by,
+            wall_seconds=wall_seconds,
+        )
+
 
 def prepare_run(da: xr.DataArray, cfg: TrainConfig,
                 process: OcclusionProcess | dict[str, Any] | str | None, device: Any, *,
@@ -154,17 +216,7 @@ def prepare_run(da: xr.DataArray, cfg: TrainConfig,
     patch = (min(cfg.patch[0], n_y), min(cfg.patch[1], n_x))
     cfg = dataclasses.replace(cfg, window=window, patch=patch,
                               fill_window=min(cfg.fill_window, n_t))
-    gen_config: dict[str, Any] = {
-        "arch": cfg.arch, "variant": cfg.variant, "channels": int(da.sizes[dims.channel])
-        if dims.channel else 1, "uncertainty": cfg.uncertainty, "reach": cfg.reach,
-        "spectral_norm": cfg.adv_weight > 0 and cfg.recon_weight == 0,
-        **cfg.generator_options,
-    }
-    if cfg.base is not None:
-        gen_config["base"] = int(cfg.base)
-    from ..nn import generator_config
-
-    gen_config = generator_config(gen_config)
+    gen_config = _generator_config(cfg, int(da.sizes[dims.channel]) if dims.channel else 1)
     proc = resolve_process(process, da)
     if isinstance(proc, FieldClouds) and proc.cover == 0:
         raise ProcessNeededError(
@@ -188,25 +240,45 @@ def prepare_run(da: xr.DataArray, cfg: TrainConfig,
     val_sampler = WindowSampler(source, cfg.fill_window, patch, cfg.reach, t_val)
     clean_sampler = None
     if clean is not None:
-        clean_da = open_field(clean, variable if not isinstance(clean, xr.DataArray) else None)
-        cdims = field_dims(clean_da)
-        cshape = tuple(clean_da.sizes[d] for d in cdims.canonical)
-        oshape = tuple(da.sizes[d] for d in dims.canonical)
-        if cshape[1:] != oshape[1:] or (cfg.supervised == "paired" and cshape[0] != oshape[0]):
-            raise TrainingError(
-                f"the clean field's shape {cshape} does not match the observations' {oshape}"
-            )
-        clean_source = FieldSource(clean_da, norm, land)
-        clean_sampler = WindowSampler(clean_source, cfg.window, patch, cfg.reach,
-                                      (0, clean_source.shape[0]))
-
+        clean_sampler = _clean_sampler(clean, variable, da, dims, cfg, norm, land)
     trainer = Trainer(sampler, val_sampler, proc, cfg, gen_config, proc.fill_value,
                       norm.scale, device, clean=clean_sampler)
     return Run(trainer, cfg, source, proc, norm, land)
 
 
+def _generator_config(cfg: TrainConfig, channels: int) -> dict[str, Any]:
+    """The generator's complete configuration for a run's options on ``channels``."""
+    config: dict[str, Any] = {
+        "arch": cfg.arch, "variant": cfg.variant, "channels": channels,
+        "uncertainty": cfg.uncertainty, "reach": cfg.reach,
+        "spectral_norm": cfg.adv_weight > 0 and cfg.recon_weight == 0,
+        **cfg.generator_options,
+    }
+    if cfg.base is not None:
+        config["base"] = int(cfg.base)
+    return generator_config(config)
+
+
+def _clean_sampler(clean: xr.DataArray | str | os.PathLike[str], variable: str | None,
+                   da: xr.DataArray, dims: FieldDims, cfg: TrainConfig,
+                   norm: Normalization, land: np.ndarray) -> WindowSampler:
+    """Windows of the clean field of the supervised variants (checked against ``da``)."""
+    clean_da = open_field(clean, variable if not isinstance(clean, xr.DataArray) else None)
+    cdims = field_dims(clean_da)
+    cshape = tuple(clean_da.sizes[d] for d in cdims.canonical)
+    oshape = tuple(da.sizes[d] for d in dims.canonical)
+    if cshape[1:] != oshape[1:] or (cfg.supervised == "paired" and cshape[0] != oshape[0]):
+        raise TrainingError(
+            f"the clean field's shape {cshape} does not match the observations' {oshape}"
+        )
+    clean_source = FieldSource(clean_da, norm, land)
+    return WindowSampler(clean_source, cfg.window, cfg.patch, cfg.reach,
+                         (0, clean_source.shape[0]))
+
+
 def _stop_after(source: FieldSource, cfg: TrainConfig, epochs: float | None,
                 steps: int | None) -> int | None:
+    """The step count at which the run stops (None: only the time budget stops it)."""
     total = steps
     if epochs is not None:
         n_t, n_y, n_x = source.shape
@@ -233,7 +305,7 @@ def train(
     resume: bool = False,
     progress: bool = True,
     **options: Any,
-) -> Any:
+) -> InpaintModel:
     """Learn to fill a cloudy field from the field alone (no cloud-free truth).
 
     With no option, ``train(obs)`` learns from ``obs``'s own gaps: observed pixels are
@@ -301,16 +373,29 @@ def train(
     FieldError
         A field that does not follow the data model.
     """
-    import torch
-
-    from ..inference import select_device
-    from ..model import InpaintModel, data_summary, package_versions
-
     started = time.monotonic()
     da = open_field(obs, variable)
     field_dims(da)  # refuses a field that does not follow the data model
     check_float_dtype(da)
-    cfg = _options(loss, options)
+    cfg = train_config(loss, **options)
+    max_minutes = _stopping_rules(cfg, clean, steps, epochs, max_minutes, resume,
+                                  checkpoint_dir)
+    run = prepare_run(da, cfg, process, select_device(device, threads), clean=clean,
+                      variable=variable)
+    stopped_by = _run(run, steps=steps, epochs=epochs, max_minutes=max_minutes, started=started,
+                      checkpoint_dir=checkpoint_dir, resume=resume, progress=progress)
+    return run.model(run.kept_generator(), da, stopped_by=stopped_by,
+                     wall_seconds=round(time.monotonic() - started, 2))
+
+
+def _stopping_rules(cfg: TrainConfig, clean: xr.DataArray | str | os.PathLike[str] | None,
+                    steps: int | None, epochs: float | None, max_minutes: float | None,
+                    resume: bool, checkpoint_dir: str | os.PathLike[str] | None
+                    ) -> float | None:
+    """Check the run's data and stopping options; return the time budget in minutes.
+
+    The budget is ``DEFAULT_MINUTES`` when no stopping rule is given.
+    """
     if cfg.supervised is not None and clean is None:
         raise TrainingError(f"supervised={cfg.supervised!r} needs the clean field: pass clean=")
     if cfg.supervised is None and clean is not None:
@@ -321,81 +406,27 @@ def train(
     if resume and checkpoint_dir is None:
         raise TrainingError("resume=True needs checkpoint_dir=")
     if steps is None and epochs is None and max_minutes is None:
-        max_minutes = DEFAULT_MINUTES
+        return DEFAULT_MINUTES
+    return max_minutes
 
-    dev = select_device(device, threads)
-    run = prepare_run(da, cfg, process, dev, clean=clean, variable=variable)
-    trainer, cfg, source, proc, norm, land = (run.trainer, run.cfg, run.source, run.process,
-                                              run.norm, run.land)
+
+def _run(run: Run, *, steps: int | None, epochs: float | None, max_minutes: float | None,
+         started: float, checkpoint_dir: str | os.PathLike[str] | None, resume: bool,
+         progress: bool) -> str:
+    """The loop: steps until a stopping rule fires; returns which one.
+
+    Resumes from ``checkpoint_dir`` when asked and checkpoints there; the time budget
+    counts from ``started``.
+    """
+    trainer, cfg = run.trainer, run.cfg
     ckpt_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
     if resume and ckpt_dir is not None and (ckpt_dir / CHECKPOINT_FILE).exists():
         path = ckpt_dir / CHECKPOINT_FILE
-        trainer.load_state(load_checkpoint(path, dev), path)
-
-    total = _stop_after(source, cfg, epochs, steps)
+        trainer.load_state(load_checkpoint(path, trainer.device), path)
+    total = _stop_after(run.source, cfg, epochs, steps)
     deadline = started + 60.0 * max_minutes if max_minutes is not None else math.inf
-    stopped_by = _run(trainer, cfg, total, deadline, max_minutes, ckpt_dir, progress)
-    if ckpt_dir is not None:
-        trainer.save_checkpoint(ckpt_dir)
-
-    generator = trainer.ema.module
-    if trainer.best_state is not None:
-        generator.load_state_dict(trainer.best_state)
-    generator = copy.deepcopy(generator).cpu().eval()
-    config = {
-        "generator": trainer.gen_config,
-        "window": cfg.fill_window,
-        "reach": cfg.reach,
-        "time_step": source.step,
-        "fill_value": float(proc.fill_value),
-        "normalization": norm.to_json(),
-        "uncertainty_scale": trainer.best_calibration if cfg.uncertainty else None,
-        "process": proc.to_config(),
-        "data": data_summary(da),
-        "training": {
-            **cfg.to_json(),
-            "steps": trainer.step,
-            "stopped_by": stopped_by,
-            "best_step": trainer.best_step,
-            "best_val_mae": trainer.best_mae if math.isfinite(trainer.best_mae) else None,
-            "history": [
-                {**h, "val_mae": h["val_mae"] if math.isfinite(h["val_mae"]) else None}
-                for h in trainer.history
-            ],
-            "wall_seconds": round(time.monotonic() - started, 2),
-            "device": str(dev),
-            "threads": torch.get_num_threads() if dev.type == "cpu" else None,
-        },
-        "versions": package_versions(),
-    }
-    return InpaintModel(generator, copy.deepcopy(config), land=land, grid=_grid(da))
-
-
-def _grid(da: xr.DataArray) -> dict[str, np.ndarray]:
-    """The spatial coordinates of a field (to recognise its grid when filling)."""
-    dims = field_dims(da)
-    out = {}
-    for name in (dims.y, dims.x):
-        if name in da.coords:
-            out[name] = np.asarray(da[name].values)
-    return out
-
-
-def _run(trainer: Trainer, cfg: TrainConfig, total: int | None, deadline: float,
-         max_minutes: float | None, ckpt_dir: Path | None, progress: bool) -> str:
-    """The loop: steps until a stopping rule fires; returns which one."""
-    from tqdm.auto import tqdm
-
     by_time = total is None
-    budget = 60.0 * max_minutes if max_minutes is not None else None
-    bar = tqdm(
-        total=round(budget) if by_time and budget else total,
-        initial=0 if by_time else trainer.step,
-        disable=not progress,
-        desc=f"train {cfg.arch}/{cfg.variant} ({cfg.loss})",
-        unit="s" if by_time else "step",
-        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]",
-    )
+    bar = _progress_bar(run, total, max_minutes, progress)
     start = time.monotonic()
     if trainer.best_state is None:
         trainer.evaluate_and_keep()
@@ -423,4 +454,22 @@ def _run(trainer: Trainer, cfg: TrainConfig, total: int | None, deadline: float,
         bar.close()
     if not trainer.history or trainer.history[-1]["step"] != trainer.step:
         trainer.evaluate_and_keep()
+    if ckpt_dir is not None:
+        trainer.save_checkpoint(ckpt_dir)
     return stopped_by
+
+
+def _progress_bar(run: Run, total: int | None, max_minutes: float | None,
+                  progress: bool) -> Any:
+    """A bar of the steps to ``total``, or of the budget's seconds when there is none."""
+    by_time = total is None
+    budget = 60.0 * max_minutes if max_minutes is not None else None
+    cfg = run.cfg
+    return tqdm(
+        total=round(budget) if by_time and budget else total,
+        initial=0 if by_time else run.trainer.step,
+        disable=not progress,
+        desc=f"train {cfg.arch}/{cfg.variant} ({cfg.loss})",
+        unit="s" if by_time else "step",
+        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]",
+    )

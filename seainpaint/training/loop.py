@@ -35,11 +35,18 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as nnf
+from torch.optim.swa_utils import AveragedModel
 
 from ..errors import TrainingError
 from ..model import LAPLACE_STD
-from ..nn import compose
+from ..nn import (
+    build_frame_discriminator,
+    build_generator,
+    build_sequence_discriminator,
+    compose,
+)
 from ..nn.context import temporal_context
+from ..nn.discriminators import discriminator_base
 from ..nn.layers import fold_time
 from ..occlusion import OcclusionProcess, apply_measurement
 from .data import Batch, WindowSampler
@@ -138,10 +145,6 @@ class Trainer:
                  process: OcclusionProcess, cfg: TrainConfig, gen_config: dict[str, Any],
                  fill_value: float, scale: np.ndarray, device: torch.device,
                  clean: WindowSampler | None = None) -> None:
-        from torch.optim.swa_utils import AveragedModel
-
-        from ..nn import build_frame_discriminator, build_generator, build_sequence_discriminator
-
         self.sampler, self.val_sampler, self.clean = sampler, val_sampler, clean
         self.process, self.cfg, self.device = process, cfg, device
         self.c = float(fill_value)
@@ -157,8 +160,9 @@ class Trainer:
         self.Df = self.Ds = None
         self.opt_d = None
         if self.adversarial:
+            # sized against the generator unless the options say otherwise
             d_config = {"channels": self.G.config["channels"], "arch": cfg.arch,
-                        **cfg.discriminator_options}
+                        "base": discriminator_base(self.G.config), **cfg.discriminator_options}
             self.Df = build_frame_discriminator(d_config).to(device)
             if cfg.variant != "static":
                 self.Ds = build_sequence_discriminator(d_config).to(device)
