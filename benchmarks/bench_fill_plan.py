@@ -125,7 +125,7 @@ def overlap_table(root: Path) -> None:
 
     overlaps = {"overlap 8 (default)": {}, "overlap 6": {"overlap": 6},
                 "overlap 4": {"overlap": 4}, "window 48": {"window": 48}}
-    cases = {"synthetic": lambda s: demo._synthetic_case(480, s), "ostia": demo._ostia_case}
+    cases = {"synthetic": lambda s: demo.synthetic_case(480, s), "ostia": demo.ostia_case}
     print("\n3. shipped models on the demo's cases (seeds 10-12), MAE on the hidden pixels\n")
     print(f"{'plan':<22}" + "".join(f"{name:>12}" for name in cases))
     maes: dict[tuple[str, str], list[float]] = {}

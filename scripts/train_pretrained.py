@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 import seainpaint  # noqa: E402
 from seainpaint import synthetic  # noqa: E402
-from seainpaint.demo import PRETRAINED_DIR, _ostia_case  # noqa: E402
+from seainpaint.demo import PRETRAINED_DIR, ostia_case  # noqa: E402
 
 
 def synthetic_obs(recipe: dict) -> xr.DataArray:
@@ -32,7 +32,7 @@ def synthetic_obs(recipe: dict) -> xr.DataArray:
 
 
 def ostia_obs(recipe: dict) -> xr.DataArray:
-    case = _ostia_case(recipe["cloud_seed"])
+    case = ostia_case(recipe["cloud_seed"])
     obs = case.obs.copy()
     obs.attrs.pop("seainpaint_occlusion", None)  # learn from its own clouds, like real data
     return obs.assign_coords(land=case.land)

@@ -138,7 +138,21 @@ def _run_case(
     return case
 
 
-def _synthetic_case(n_time: int, seed: int) -> DemoCase:
+def synthetic_case(n_time: int, seed: int) -> DemoCase:
+    """The demo's synthetic dataset: hourly SST under one continuous synthetic cloud field.
+
+    Parameters
+    ----------
+    n_time : int
+        Hourly frames (64 x 64 pixels each).
+    seed : int
+        Seed of the SST and of the clouds (``seed + 1``).
+
+    Returns
+    -------
+    DemoCase
+        Truth, cloudy observation and (all-sea) land mask, no fills yet.
+    """
     from . import synthetic
 
     truth = synthetic.sst(n_time, 64, seed=seed)
@@ -150,7 +164,20 @@ def _synthetic_case(n_time: int, seed: int) -> DemoCase:
     return DemoCase("synthetic", "synthetic hourly SST", "synthetic", truth, obs, land)
 
 
-def _ostia_case(seed: int) -> DemoCase:
+def ostia_case(seed: int) -> DemoCase:
+    """The demo's real dataset: the shipped OSTIA monthly SST (degrees Celsius, its own
+    land mask) under synthetic clouds (:class:`~seainpaint.occlusion.Cloud`).
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the clouds.
+
+    Returns
+    -------
+    DemoCase
+        Truth, cloudy observation and land mask, no fills yet.
+    """
     from . import synthetic
     from .io.samples import ostia_monthly
     from .occlusion import Cloud, occlude
@@ -234,7 +261,7 @@ def run_demo(output_dir: Path | str, *, quick: bool = False, seed: int = 0,
     minutes = QUICK_LEARNED_MINUTES if quick else LEARNED_MINUTES
     started = time.perf_counter()
     cases = []
-    for make in (lambda: _synthetic_case(48 if quick else 240, seed), lambda: _ostia_case(seed)):
+    for make in (lambda: synthetic_case(48 if quick else 240, seed), lambda: ostia_case(seed)):
         cases.append(_run_case(make(), minutes, seed, out, console, train))
     written = []
     for case in cases:

@@ -406,32 +406,15 @@ def psd_scores(
         0.5 (NaN when it cannot be computed).
     """
     case = _prepare(truth, obs, filled, names)
-    if along == "space":
-        km = spectral.grid_spacing_km(case.truth)
-        units = units or ("km" if km is not None else "px")
-        if units not in ("px", "km"):
-            raise SeainpaintError(f"unknown units {units!r} in space; use 'px' or 'km'")
-        if units == "km" and km is None:
-            raise SeainpaintError("units='km' needs 1-D latitude/longitude coordinates")
-        spacing = km if units == "km" else (1.0, 1.0)
-    elif along == "time":
-        hours = spectral.time_step_hours(case.truth)
-        units = units or ("h" if hours is not None else "steps")
-        if units not in ("h", "steps"):
-            raise SeainpaintError(f"unknown units {units!r} in time; use 'h' or 'steps'")
-        if units == "h" and hours is None:
-            raise SeainpaintError("units='h' needs a datetime time coordinate")
-        step = hours if units == "h" else 1.0
-    else:
-        raise SeainpaintError(f"along must be 'space' or 'time', got {along!r}")
+    if units is None and along == "space":
+        units = "km" if spectral.grid_spacing_km(case.truth) is not None else "px"
+    elif units is None and along == "time":
+        units = "h" if spectral.time_step_hours(case.truth) is not None else "steps"
     out = {}
     for name in case.fields:
         f_all = case.values(name)
-        valid = _valid(case, f_all)
-        if along == "space":
-            spectra = spectral.spatial_spectra(case.t_all, f_all, valid, spacing, units)
-        else:
-            spectra = spectral.temporal_spectra(case.t_all, f_all, valid, step, units)
+        spectra = spectral.axis_spectra(case.truth, case.t_all, f_all, _valid(case, f_all),
+                                        along, units)
         score = spectral.score_of(spectra)
         score.attrs["effective_resolution"] = spectral.crossing_wavelength(score)
         score.attrs["units"] = units

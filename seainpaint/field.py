@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +76,53 @@ class FieldDims:
     def spatial(self) -> tuple[str, str]:
         """The two spatial dimension names ``(y, x)``."""
         return (self.y, self.x)
+
+
+@dataclass(frozen=True, eq=False)
+class FieldInfo:
+    """A checked, frozen description of one field, made once at a journey's entry.
+
+    :func:`describe` (and :func:`prepare_for_fill`) build it with one pass of the field
+    rules; the helpers of filling, inference and training read it instead of looking the
+    dims, masks and time up again. Every attribute is plain data (no computation on
+    access).
+
+    Attributes
+    ----------
+    name : str or None
+        The field's name, for messages.
+    dims : FieldDims
+        Its dimension names.
+    canonical : tuple of str
+        Dimension order ``(time, y, x[, channel])`` (``dims.canonical``).
+    shape : (int, int, int)
+        ``(T, Y, X)``.
+    channels : int
+        Number of channels (1 without a channel dim).
+    hours : numpy.ndarray
+        Time stamps as float64 hours since the first step (:func:`time_in_hours`).
+    observed : xarray.DataArray
+        Boolean ``(time, y, x)``, True where every channel is finite
+        (:func:`observed_mask`); lazy on dask input.
+    never : xarray.DataArray
+        Boolean ``(y, x)``, no finite value at any time in any channel
+        (:func:`never_observed`); lazy on dask input.
+    land : xarray.DataArray
+        Boolean ``(y, x)`` land mask (:func:`land_mask`); lazy on dask input.
+    explicit_land : bool
+        Whether ``land`` is the field's ``land`` coordinate (else the never-observed pixels).
+    """
+
+    name: str | None
+    dims: FieldDims
+    canonical: tuple[str, ...]
+    shape: tuple[int, int, int]
+    channels: int
+    hours: np.ndarray
+    observed: xr.DataArray
+    never: xr.DataArray
+    land: xr.DataArray
+    explicit_land: bool
 
 
 def _override(da: xr.DataArray, spatial: Sequence[str] | str | None) -> tuple[str, ...] | None:
@@ -215,8 +262,11 @@ def observed_mask(da: xr.DataArray) -> xr.DataArray:
     mask has dims ``(time, y, x)``. (Each finite channel value is still an observation
     that :func:`seainpaint.fill` keeps.)
     """
-    dims = field_dims(da)
-    finite = _finite(da)
+    return _observed(_finite(da), field_dims(da))
+
+
+def _observed(finite: xr.DataArray, dims: FieldDims) -> xr.DataArray:
+    """The observed mask from the field's finite values (every channel finite)."""
     if dims.channel:
         finite = finite.all(dims.channel)
     finite.name = "observed"
@@ -226,8 +276,11 @@ def observed_mask(da: xr.DataArray) -> xr.DataArray:
 
 def never_observed(da: xr.DataArray) -> xr.DataArray:
     """Pixels with no finite value at any time step in any channel, dims ``(y, x)``."""
-    dims = field_dims(da)
-    finite = _finite(da)
+    return _never(_finite(da), field_dims(da))
+
+
+def _never(finite: xr.DataArray, dims: FieldDims) -> xr.DataArray:
+    """The never-observed pixels from the field's finite values (no channel, no time)."""
     if dims.channel:
         finite = finite.any(dims.channel)
     never = ~finite.any(dims.time)
@@ -273,10 +326,20 @@ def land_mask(da: xr.DataArray) -> xr.DataArray:
     """
     dims = field_dims(da)
     if has_land(da):
-        land = _land_coord(da, dims)
-        land.attrs = {"long_name": "land (explicit land/sea mask)"}
-        return land
-    land = never_observed(da)
+        return _explicit_land(da, dims)
+    return _never_as_land(never_observed(da))
+
+
+def _explicit_land(da: xr.DataArray, dims: FieldDims) -> xr.DataArray:
+    """The field's ``land`` coordinate as its land mask (checked)."""
+    land = _land_coord(da, dims)
+    land.attrs = {"long_name": "land (explicit land/sea mask)"}
+    return land
+
+
+def _never_as_land(never: xr.DataArray) -> xr.DataArray:
+    """The never-observed pixels as the land mask (a renamed shallow copy)."""
+    land = never.copy(deep=False)
     land.name = LAND_COORD
     land.attrs = {"long_name": "pixel never observed (land or permanently missing)"}
     return land
@@ -330,6 +393,44 @@ def set_land(da: xr.DataArray, land: xr.DataArray | np.ndarray) -> xr.DataArray:
         raise MaskError(f"land mask dtype is {data.dtype}; a boolean mask (True = land) is needed")
     attrs = {"long_name": "land mask", "comment": "True = land (never filled)"}
     return da.assign_coords({LAND_COORD: (dims.spatial, data, attrs)})
+
+
+def land_on_grid(da: xr.DataArray, dims: FieldDims, land: np.ndarray | None,
+                 grid: Mapping[str, np.ndarray]) -> xr.DataArray | None:
+    """A ``(Y, X)`` land mask given with its grid, when ``da`` lies on that grid.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        The field.
+    dims : FieldDims
+        Its dimensions.
+    land : numpy.ndarray or None
+        Boolean ``(Y, X)`` land mask (e.g. a model's training land).
+    grid : mapping of str to numpy.ndarray
+        The spatial coordinates ``land`` lies on (name -> values).
+
+    Returns
+    -------
+    xarray.DataArray or None
+        ``land`` over the field's spatial dims, or None when there is no mask or grid, or
+        the field's shape or coordinates (to 1e-6) differ.
+    """
+    if land is None or not grid:
+        return None
+    if (da.sizes[dims.y], da.sizes[dims.x]) != land.shape:
+        return None
+    for name, values in grid.items():
+        if name not in (dims.y, dims.x) or name not in da.coords:
+            return None
+        mine = np.asarray(da[name].values)
+        if mine.shape != values.shape or not np.allclose(
+            mine.astype(np.float64), values.astype(np.float64), rtol=0, atol=1e-6
+        ):
+            return None
+    return xr.DataArray(land, dims=(dims.y, dims.x),
+                        coords={d: da[d] for d in (dims.y, dims.x) if d in da.coords},
+                        name="land")
 
 
 # land/sea mask variables of a dataset: names and CF standard names (value 1 = land?)
@@ -534,8 +635,10 @@ def check_time(da: xr.DataArray, *, sorted_: bool = True) -> None:
         )
 
 
-def sort_time(da: xr.DataArray) -> xr.DataArray:
+def sort_time(da: xr.DataArray, *, stacklevel: int = 3) -> xr.DataArray:
     """The field sorted by time, with a :class:`SeainpaintWarning` when it was not.
+
+    ``stacklevel`` places the warning (3: the caller of the function calling this one).
 
     Raises
     ------
@@ -550,7 +653,7 @@ def sort_time(da: xr.DataArray) -> xr.DataArray:
         f"the time coordinate of field {da.name!r} is not sorted: sorted it; the result is "
         "in time order",
         SeainpaintWarning,
-        stacklevel=3,
+        stacklevel=stacklevel,
     )
     return da.sortby(TIME_DIM)
 
@@ -574,17 +677,18 @@ def _infinite_to_nan_block(block: np.ndarray, field: str) -> np.ndarray:
     return _infinite_to_nan(block, f"a chunk of field {field!r}", stacklevel=2)
 
 
-def drop_infinite(da: xr.DataArray) -> xr.DataArray:
+def drop_infinite(da: xr.DataArray, *, stacklevel: int = 3) -> xr.DataArray:
     """Treat ±inf as missing: replace them by NaN, with a warning that counts them.
 
-    In-memory fields are counted at once; on dask-backed fields the replacement is lazy
-    and each chunk warns with its own count when it is computed.
+    In-memory fields are counted at once (the warning placed by ``stacklevel``, 3: the
+    caller of the function calling this one); on dask-backed fields the replacement is
+    lazy and each chunk warns with its own count when it is computed.
     """
     if da.dtype.kind != "f":
         return da
     if da.chunks is None:
         values = np.asarray(da.values)
-        finite = _infinite_to_nan(values, f"field {da.name!r}", stacklevel=3)
+        finite = _infinite_to_nan(values, f"field {da.name!r}", stacklevel=stacklevel)
         return da if finite is values else da.copy(data=finite)
     data = da.data.map_blocks(
         _infinite_to_nan_block,
@@ -621,6 +725,98 @@ def validate_field(da: xr.DataArray, *, min_time: int = 1) -> FieldDims:
     if da.chunks is None and not bool(np.isfinite(np.asarray(da.values)).any()):
         raise FieldError(f"field {da.name!r} has nothing observed: every value is NaN")
     return dims
+
+
+def describe(da: xr.DataArray, *, check: str = "all") -> FieldInfo:
+    """Check a field once and describe it: dims, canonical order, masks, time in hours.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        The field (its ``land`` coordinate, if any, is its land mask).
+    check : {"all", "dtype", "none"}
+        What is refused besides dims that cannot be identified: ``"all"`` everything
+        :func:`validate_field` refuses (a fill's rules), ``"dtype"`` a non-float field
+        (training's), ``"none"`` nothing more.
+
+    Returns
+    -------
+    FieldInfo
+
+    Raises
+    ------
+    FieldError
+        See ``check``.
+    MaskError
+        A ``land`` coordinate that is not a boolean ``(y, x)`` mask.
+    """
+    if check == "all":
+        dims = validate_field(da)
+    else:
+        dims = field_dims(da)
+        if check == "dtype":
+            check_float_dtype(da)
+    can = da.transpose(*dims.canonical)
+    finite = _finite(can)
+    never = _never(finite, dims)
+    explicit = has_land(da)
+    land = _explicit_land(da, dims) if explicit else _never_as_land(never)
+    return FieldInfo(
+        name=None if da.name is None else str(da.name),
+        dims=dims,
+        canonical=dims.canonical,
+        shape=(int(da.sizes[dims.time]), int(da.sizes[dims.y]), int(da.sizes[dims.x])),
+        channels=int(da.sizes[dims.channel]) if dims.channel else 1,
+        hours=time_in_hours(da, dims.time),
+        observed=_observed(finite, dims),
+        never=never,
+        land=land,
+        explicit_land=explicit,
+    )
+
+
+def prepare_for_fill(
+    da: xr.DataArray,
+    *,
+    land: xr.DataArray | np.ndarray | None = None,
+    grid_land: tuple[np.ndarray | None, Mapping[str, np.ndarray]] | None = None,
+) -> tuple[xr.DataArray, FieldInfo]:
+    """The field as a fill works on it, and its description, in one step.
+
+    Attaches the land mask (``land``; else the field's own ``land`` coordinate; else
+    ``grid_land`` when the field lies on its grid, see :func:`land_on_grid`), sorts time
+    (:func:`sort_time`), applies every check of :func:`validate_field`, treats ±inf as
+    missing (:func:`drop_infinite`) and describes the result (:func:`describe`).
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        The observed field.
+    land : xarray.DataArray or numpy.ndarray, optional
+        An explicit land mask (see :func:`set_land`).
+    grid_land : (numpy.ndarray or None, mapping), optional
+        A land mask and the grid it lies on (a trained model's), used when neither
+        ``land`` nor a ``land`` coordinate is given.
+
+    Returns
+    -------
+    (xarray.DataArray, FieldInfo)
+        The field ready to fill (land attached, time sorted, no ±inf) and its description.
+
+    Raises
+    ------
+    FieldError, MaskError
+        As :func:`set_land`, :func:`sort_time` and :func:`validate_field`.
+    """
+    if land is None and grid_land is not None and not has_land(da):
+        land = land_on_grid(da, field_dims(da), grid_land[0], grid_land[1])
+    if land is not None:
+        da = set_land(da, land)
+    # the warnings point at the caller of seainpaint.fill, as when fill sorted itself
+    da = sort_time(da, stacklevel=4)
+    validate_field(da)
+    clean = drop_infinite(da, stacklevel=4)
+    return clean, describe(clean, check="none")
 
 
 def check_mask(da: xr.DataArray, mask: xr.DataArray | np.ndarray) -> xr.DataArray:

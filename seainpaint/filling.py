@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -31,18 +32,7 @@ from .conventions import (
     append_history,
 )
 from .errors import FieldError, MethodError, SeainpaintWarning
-from .field import (
-    FieldDims,
-    drop_infinite,
-    field_dims,
-    has_land,
-    land_mask,
-    never_observed,
-    observed_mask,
-    set_land,
-    sort_time,
-    validate_field,
-)
+from .field import FieldDims, FieldInfo, describe, has_land, prepare_for_fill
 
 COMPLETION = "biharmonic"
 _BAD_OUTPUT, _NOTHING_OBSERVED = 1, 2
@@ -50,10 +40,30 @@ _BAD_OUTPUT, _NOTHING_OBSERVED = 1, 2
 
 @runtime_checkable
 class FieldFiller(Protocol):
-    """Anything that can fill a field: a trained model implements ``fill_field``."""
+    """Anything that can fill a field: a trained model implements ``fill_field``.
+
+    A filler may also say, in one call, what :func:`fill` asks of it: ``fill_profile()``
+    returning an object with ``label``, ``method``, ``has_uncertainty``, ``land`` and
+    ``grid`` (:class:`seainpaint.model.FillProfile`); it is then also handed the field's
+    description, ``fill_field(da, info, **options)``. Without it, ``fill`` reads the
+    attributes ``label``, ``method``, ``has_uncertainty`` and the method ``land_mask(da)``
+    when present.
+    """
 
     def fill_field(self, da: xr.DataArray, **options: Any) -> xr.DataArray:
         """Return ``da`` with every pixel predicted (observed pixels may be changed)."""
+
+
+@dataclass(frozen=True)
+class _Method:
+    """How one fill is made: the function, its labels, its options and its land."""
+
+    fill: Any
+    label: str  # the history's name of it
+    name: str  # the seainpaint_method attribute
+    options: dict[str, Any]
+    grid_land: tuple[Any, Any] | None = None  # a model's training land and grid
+    takes_info: bool = False  # called as fill(da, info, **options)
 
 
 def _baseline(name: str):
@@ -87,31 +97,40 @@ def _refuse_unknown_options(func: Any, options: dict[str, Any], label: str) -> N
         )
 
 
-def _method(method: str | FieldFiller, options: dict[str, Any],
-            uncertainty: bool) -> tuple[Any, str, dict[str, Any]]:
-    """The function that fills, its label, and its options (checked against it)."""
+def _method(method: str | FieldFiller, options: dict[str, Any], uncertainty: bool) -> _Method:
+    """The function that fills, its labels and its options (checked against it)."""
     if isinstance(method, str):
         label = method.lower()
         filler = _baseline(label)
         _refuse_unknown_options(filler, options, label)
+        name, has_uncertainty, profile = label, False, None
     elif isinstance(method, FieldFiller):
         filler = method.fill_field
-        label = str(getattr(method, "label", type(method).__name__))
+        ask = getattr(method, "fill_profile", None)
+        profile = ask() if callable(ask) else None  # a model answers in one call
+        if profile is not None:
+            label, name = str(profile.label), str(profile.method)
+            has_uncertainty = bool(profile.has_uncertainty)
+        else:
+            label = str(getattr(method, "label", type(method).__name__))
+            name = str(getattr(method, "method", label))
+            # read only when asked for, as a plain filler may not have it
+            has_uncertainty = uncertainty and bool(getattr(method, "has_uncertainty", False))
         _refuse_unknown_options(filler, options, label)
     else:
         raise MethodError(
             f"method must be a baseline name or a trained model, got {type(method).__name__}"
         )
     if uncertainty:
-        if not callable(getattr(method, "fill_field", None)) or not getattr(
-            method, "has_uncertainty", False
-        ):
+        if isinstance(method, str) or not has_uncertainty:
             raise MethodError(
                 f"uncertainty=True needs a trained model with an uncertainty head; {label!r} "
                 "gives no standard error"
             )
         options = {**options, "uncertainty": True}
-    return filler, label, options
+    if profile is not None:
+        return _Method(filler, label, name, options, (profile.land, profile.grid), True)
+    return _Method(filler, label, name, options)
 
 
 def flags(obs: xr.DataArray) -> xr.DataArray:
@@ -121,14 +140,15 @@ def flags(obs: xr.DataArray) -> xr.DataArray:
     observed in the field given (possible only with an explicit land mask: without one,
     never-observed pixels are land).
     """
-    dims = field_dims(obs)
-    observed = observed_mask(obs)
-    land = land_mask(obs)
-    never = never_observed(obs)
-    filled = xr.where(never, FLAG_FILLED_NEVER_OBSERVED, FLAG_FILLED)
-    flag = xr.where(observed, FLAG_OBSERVED, filled)
-    flag = xr.where(land, FLAG_LAND, flag).astype(np.int8)
-    flag = flag.transpose(*[d for d in obs.dims if d != dims.channel])
+    return _flags(obs, describe(obs, check="none"))
+
+
+def _flags(obs: xr.DataArray, info: FieldInfo) -> xr.DataArray:
+    """:func:`flags` of a field already described."""
+    filled = xr.where(info.never, FLAG_FILLED_NEVER_OBSERVED, FLAG_FILLED)
+    flag = xr.where(info.observed, FLAG_OBSERVED, filled)
+    flag = xr.where(info.land, FLAG_LAND, flag).astype(np.int8)
+    flag = flag.transpose(*[d for d in obs.dims if d != info.dims.channel])
     flag.name = FLAG_NAME
     flag.attrs = {
         "long_name": "inpainting status flag",
@@ -258,31 +278,33 @@ def fill(
         Unknown method or option, or the method returned a non-finite value at a pixel
         it fills (on dask input: when the result is computed).
     """
-    filler, label, options = _method(method, options, uncertainty)
-    if land is None and not has_land(obs) and hasattr(method, "land_mask"):
-        land = method.land_mask(obs)  # a model on its training grid: the training land
-    if land is not None:
-        obs = set_land(obs, land)
-    obs = sort_time(obs)
-    dims = validate_field(obs)
-    clean = drop_infinite(obs)
+    how = _method(method, options, uncertainty)
+    options = how.options
+    if (land is None and how.grid_land is None and hasattr(method, "land_mask")
+            and not has_land(obs)):
+        land = method.land_mask(obs)  # a filler on its training grid: its training land
+    # one call checks and describes the field: land attached, time sorted, ±inf -> NaN
+    clean, info = prepare_for_fill(obs, land=land, grid_land=how.grid_land)
+    # the result keeps the prepared field's dims, coordinates, attributes and encoding
+    obs = clean
     # the method's own non-index coordinates (maybe dask-backed copies) are not used
-    result = filler(clean, **options)
+    result = how.fill(clean, info, **options) if how.takes_info else how.fill(clean, **options)
     sigma = None
     if isinstance(result, xr.Dataset):
         result, sigma = result["prediction"], result["standard_error"]
     predicted = result.transpose(*obs.dims).reset_coords(drop=True)
-    land2d = land_mask(clean)
+    land2d = info.land
     note = ""
-    if has_land(clean):
-        _warn_observed_land(clean, land2d)
-        predicted, note = _complete(predicted, clean, dims, land2d)
+    if info.explicit_land:
+        _warn_observed_land(clean, land2d, info.dims)
+        predicted, note = _complete(predicted, clean, info.dims, land2d)
     # every finite input value comes straight from the input: bit-for-bit, per channel
     out = xr.where(np.isfinite(clean), clean, predicted, keep_attrs=False)
     out = out.where(~land2d)
     out = out.astype(obs.dtype).transpose(*obs.dims)
-    flag = flags(clean)
-    out = _verify(out, flag, never_observed(clean), label, str(obs.name))
+    flag = _flags(clean, info)
+    label = how.label
+    out = _verify(out, flag, info.never, label, str(obs.name))
     # arithmetic drops coordinate attributes: put the caller's coordinates back
     out = out.assign_coords({name: obs.coords[name] for name in obs.coords})
     out.attrs = dict(obs.attrs)
@@ -294,7 +316,7 @@ def fill(
         obs.attrs.get("history"), f"filled with {label}({opts}){note}"
     )
     # what filled it, by name (a model's method: "GAN" only for adversarial training)
-    out.attrs[METHOD_ATTR] = str(getattr(method, "method", label))
+    out.attrs[METHOD_ATTR] = how.name
     # assign the bare variable: its own coords (without attributes) must not replace ours
     out = out.assign_coords({FLAG_NAME: flag.variable})
     if sigma is not None:
@@ -317,11 +339,10 @@ def _standard_error(sigma: xr.DataArray, out: xr.DataArray, flag: xr.DataArray) 
     return se.variable
 
 
-def _warn_observed_land(clean: xr.DataArray, land2d: xr.DataArray) -> None:
+def _warn_observed_land(clean: xr.DataArray, land2d: xr.DataArray, dims: FieldDims) -> None:
     """Warn (in-memory fields) when the explicit land mask hides observed values."""
     if clean.chunks is not None:
         return
-    dims = field_dims(clean)
     finite = np.isfinite(clean)
     if dims.channel:
         finite = finite.any(dims.channel)

@@ -18,7 +18,8 @@ import functools
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,7 @@ import xarray as xr
 from safetensors.torch import load_file, save_file
 
 from .errors import ModelError, ModelMismatchError, OutputExistsError, SeainpaintError
-from .field import FieldDims, check_float_dtype, field_dims
+from .field import FieldInfo, check_float_dtype, describe, field_dims, land_on_grid
 from .inference import FILL_DEFAULTS, GeneratorPredictor, affine, predict_dataarray
 from .io.atomic import atomic_dir, follow_umask
 from .nn import build_generator
@@ -56,25 +57,26 @@ def package_versions() -> dict[str, str]:
     }
 
 
-def data_summary(da: xr.DataArray, dims: FieldDims | None = None) -> dict[str, Any]:
+def data_summary(da: xr.DataArray, info: FieldInfo | None = None) -> dict[str, Any]:
     """Summary of a training field: variable, units, grid shape and time range.
 
     Parameters
     ----------
     da : xarray.DataArray
         The training field.
-    dims : FieldDims, optional
-        Its dimensions, when the caller has them already.
+    info : FieldInfo, optional
+        Its description (:func:`seainpaint.field.describe`), when the caller has it.
     """
-    dims = field_dims(da) if dims is None else dims
+    info = describe(da, check="none") if info is None else info
+    dims = info.dims
     summary: dict[str, Any] = {
         "variable": None if da.name is None else str(da.name),
         "units": da.attrs.get("units"),
         "standard_name": da.attrs.get("standard_name"),
-        "dims": list(dims.canonical),
-        "grid_shape": [int(da.sizes[dims.y]), int(da.sizes[dims.x])],
-        "n_time": int(da.sizes[dims.time]),
-        "channels": int(da.sizes[dims.channel]) if dims.channel else 1,
+        "dims": list(info.canonical),
+        "grid_shape": [info.shape[1], info.shape[2]],
+        "n_time": info.shape[0],
+        "channels": info.channels,
     }
     if dims.time in da.coords and da.sizes[dims.time] > 0:
         times = da[dims.time].values
@@ -100,6 +102,33 @@ def method_name(config: dict[str, Any]) -> str:
         recon = float(training.get("recon_weight") or 0.0)
         return "GAN (hybrid loss)" if recon > 0 else "GAN (paper loss)"
     return "learned (self-supervised)"
+
+
+@dataclass(frozen=True)
+class FillProfile:
+    """What :func:`seainpaint.fill` needs to know about a model, in one answer
+    (:meth:`InpaintModel.fill_profile`).
+
+    Attributes
+    ----------
+    label : str
+        The method and the generator (the ``history`` of filled fields).
+    method : str
+        What trained it (the ``seainpaint_method`` attribute of filled fields).
+    has_uncertainty : bool
+        Whether it predicts a standard error.
+    land : numpy.ndarray or None
+        Boolean ``(Y, X)`` land mask of the training field.
+    grid : mapping of str to numpy.ndarray
+        The training field's spatial coordinates (a field on this grid is filled with
+        ``land``).
+    """
+
+    label: str
+    method: str
+    has_uncertainty: bool
+    land: np.ndarray | None
+    grid: Mapping[str, np.ndarray]
 
 
 class InpaintModel:
@@ -208,9 +237,22 @@ class InpaintModel:
             f"window={self.window}"
         )
 
+    def fill_profile(self) -> FillProfile:
+        """Everything :func:`seainpaint.fill` asks a model before filling, at once."""
+        return FillProfile(label=self.label, method=self.method,
+                           has_uncertainty=self.has_uncertainty, land=self.land,
+                           grid=self.grid)
+
     # ------------------------------------------------------------------ checks
-    def check_field(self, da: xr.DataArray) -> None:
+    def check_field(self, da: xr.DataArray, info: FieldInfo | None = None) -> None:
         """Refuse a field this model was not trained for.
+
+        Parameters
+        ----------
+        da : xarray.DataArray
+            The field.
+        info : FieldInfo, optional
+            Its description, when the caller has it.
 
         Raises
         ------
@@ -218,8 +260,11 @@ class InpaintModel:
             If the variable name, the units, the standard name or the number of channels
             differ from the training data.
         """
-        dims = field_dims(da)
-        channels = int(da.sizes[dims.channel]) if dims.channel else 1
+        if info is None:
+            dims = field_dims(da)
+            channels = int(da.sizes[dims.channel]) if dims.channel else 1
+        else:
+            channels = info.channels
         if channels != self.channels:
             raise ModelError(
                 f"the model was trained on {self.channels} channel(s); the field has {channels}"
@@ -248,20 +293,7 @@ class InpaintModel:
         """The training land mask when ``da`` lies on the training grid, else None."""
         if self.land is None or not self.grid:
             return None
-        dims = field_dims(da)
-        if (da.sizes[dims.y], da.sizes[dims.x]) != self.land.shape:
-            return None
-        for name, values in self.grid.items():
-            if name not in (dims.y, dims.x) or name not in da.coords:
-                return None
-            mine = np.asarray(da[name].values)
-            if mine.shape != values.shape or not np.allclose(
-                mine.astype(np.float64), values.astype(np.float64), rtol=0, atol=1e-6
-            ):
-                return None
-        return xr.DataArray(self.land, dims=(dims.y, dims.x),
-                            coords={d: da[d] for d in (dims.y, dims.x) if d in da.coords},
-                            name="land")
+        return land_on_grid(da, field_dims(da), self.land, self.grid)
 
     # ------------------------------------------------------------------ inference
     def predictor(self) -> Any:
@@ -276,6 +308,8 @@ class InpaintModel:
     def fill_field(
         self,
         da: xr.DataArray,
+        info: FieldInfo | None = None,
+        /,
         *,
         check: bool = True,
         device: Any = "auto",
@@ -288,6 +322,10 @@ class InpaintModel:
         ----------
         da : xarray.DataArray
             Observed field ``(time, y, x[, channel])``, NaN = missing; lazy on dask input.
+        info : FieldInfo, optional
+            Its description (positional only), when the caller has checked and described
+            it (:func:`seainpaint.fill` does); otherwise its dims and dtype are checked
+            here.
         check : bool
             Refuse data whose variable name or units differ from the training data.
         device : str or torch.device
@@ -305,10 +343,11 @@ class InpaintModel:
             The prediction for every pixel (observed pixels are put back bit-for-bit and
             land set to NaN by :func:`seainpaint.fill`).
         """
-        field_dims(da)
-        check_float_dtype(da)
+        if info is None:  # not checked by seainpaint.fill: the dims and the dtype here
+            field_dims(da)
+            check_float_dtype(da)
         if check:
-            self.check_field(da)
+            self.check_field(da, info)
         if uncertainty and not self.has_uncertainty:
             raise ModelError(
                 "this model has no uncertainty head (trained with loss='paper' or "
@@ -330,6 +369,7 @@ class InpaintModel:
             fill_value=self.fill_value,
             scale_out=scale_out,
             device=device,
+            info=info,
             **options,
         )
         if not uncertainty:
@@ -344,6 +384,7 @@ class InpaintModel:
         generator: torch.nn.Module,
         field: xr.DataArray,
         *,
+        info: FieldInfo | None = None,
         generator_config: dict[str, Any],
         train_config: dict[str, Any],
         normalization: dict[str, list[float]],
@@ -372,6 +413,8 @@ class InpaintModel:
             The trained generator; the model holds a copy of it, on the CPU, in eval mode.
         field : xarray.DataArray
             The training field (recorded as a :func:`data_summary` and as its grid).
+        info : FieldInfo, optional
+            Its description, when the caller has it.
         generator_config : dict
             The generator's complete configuration (:func:`seainpaint.nn.generator_config`).
         train_config : dict
@@ -407,7 +450,8 @@ class InpaintModel:
         -------
         InpaintModel
         """
-        dims = field_dims(field)
+        info = describe(field, check="none") if info is None else info
+        dims = info.dims
         training: dict[str, Any] = {**train_config, "steps": steps}
         if stopped_by is not None:
             training["stopped_by"] = stopped_by
@@ -427,7 +471,7 @@ class InpaintModel:
             "normalization": normalization,
             "uncertainty_scale": uncertainty_scale if train_config["uncertainty"] else None,
             "process": process.to_config(),
-            "data": data_summary(field, dims),
+            "data": data_summary(field, info),
             "training": training,
             "versions": package_versions(),
         }

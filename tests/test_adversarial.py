@@ -118,3 +118,13 @@ def test_paper_game_keeps_a_model_no_worse_than_its_step_0_and_records_the_game(
     assert {"df_acc", "ds_acc", "g_grad", "adv", "d"} <= set(history[1])
     assert model.method == "GAN (paper loss)"
     assert "GAN" not in seainpaint.train(obs, steps=2, **TINY).method
+
+
+def test_a_run_that_never_beats_its_step_0_says_so():
+    """No silent fallback: when no trained weights beat the step-0 generator, train warns."""
+    from seainpaint.errors import SeainpaintWarning
+
+    obs = coast_field(n_time=60)
+    with pytest.warns(SeainpaintWarning, match="did not improve on the step-0 generator"):
+        model = seainpaint.train(obs, loss="paper", steps=2, eval_every=1, lr=0.0, **TINY)
+    assert model.config["training"]["best_step"] == 0

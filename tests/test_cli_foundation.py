@@ -66,7 +66,7 @@ def test_demo_uses_the_shipped_ostia_sample_offline(monkeypatch):
         "find_spec",
         lambda name, *a: None if name == "iris_sample_data" else real_find_spec(name, *a),
     )
-    case = demo._ostia_case(seed=0)
+    case = demo.ostia_case(seed=0)
     assert case.truth.attrs["units"] == "degree_Celsius"
     assert 20 < float(case.truth.mean()) < 32
     assert case.land.any() and not case.land.all()
@@ -80,7 +80,7 @@ def test_shipped_models_load_and_beat_interpolation_on_the_demo_data():
 
     shipped = sorted(p.name for p in demo.PRETRAINED_DIR.iterdir() if p.is_dir())
     assert shipped == ["ostia", "synthetic"]
-    case = demo._synthetic_case(96, seed=0)
+    case = demo.synthetic_case(96, seed=0)
     model = si.InpaintModel.load(demo.PRETRAINED_DIR / "synthetic")
     assert model.has_uncertainty and model.config["process"]["name"] == "FieldClouds"
     assert model.method == "learned (self-supervised)"
@@ -88,7 +88,7 @@ def test_shipped_models_load_and_beat_interpolation_on_the_demo_data():
     case.fills["linear"] = demo._fill(case.obs, "linear", case.land)
     learned, linear = case.mae(model.method), case.mae("linear")
     assert learned < 0.9 * linear, (learned, linear)
-    ostia = demo._ostia_case(seed=0)
+    ostia = demo.ostia_case(seed=0)
     filled = demo._fill(ostia.obs, si.InpaintModel.load(demo.PRETRAINED_DIR / "ostia"),
                         ostia.land)
     assert np.isfinite(filled.values[:, ~ostia.land.values]).all()

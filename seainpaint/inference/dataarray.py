@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 from dask.array.overlap import ensure_minimum_chunksize
 
-from ..field import canonical, time_in_hours
+from ..field import FieldInfo, canonical, time_in_hours
 from .device import cpu_cores
 from .plan import FILL_DEFAULTS, FillPlan, check_fill_options, plan_fill
 from .region import PredictFn, predict_region
@@ -86,6 +86,7 @@ def predict_dataarray(
     denormalize: ArrayFn,
     fill_value: float,
     scale_out: ArrayFn | None = None,
+    info: FieldInfo | None = None,
     **opts: Any,
 ) -> xr.DataArray | tuple[xr.DataArray, xr.DataArray]:
     """Predict every pixel of a field in physical units, lazily on dask-backed input.
@@ -106,6 +107,9 @@ def predict_dataarray(
     scale_out : callable, optional
         Maps the predicted error scale ``exp(log_b)`` to a standard error in physical
         units; when given, the standard error is returned too.
+    info : FieldInfo, optional
+        The description of ``da`` (:func:`seainpaint.field.describe`), when the caller
+        has it: its dim order and time stamps are used instead of looking them up.
     **opts
         ``window``, ``overlap``, ``tile``, ``halo``, ``batch_size``, ``device``,
         ``threads``, ``align``, ``max_voxels``, ``progress`` of :func:`predict_array`.
@@ -119,7 +123,11 @@ def predict_dataarray(
         name and attributes; dask-backed (computed chunk by chunk) when ``da`` is. The
         caller (:func:`seainpaint.fill`) restores observed pixels and land.
     """
-    tyx, dims = canonical(da)
+    if info is None:
+        tyx, dims = canonical(da)
+        hours = time_in_hours(tyx, dims.time)
+    else:
+        tyx, dims, hours = da.transpose(*info.canonical), info.dims, info.hours
     window = opts.pop("window", FILL_DEFAULTS.window)
     overlap = opts.pop("overlap", FILL_DEFAULTS.overlap)
     tile = opts.pop("tile", FILL_DEFAULTS.tile)
@@ -134,7 +142,6 @@ def predict_dataarray(
     shape = tuple(int(tyx.sizes[d]) for d in (dims.time, dims.y, dims.x))
     plan = plan_fill(shape, window=window, overlap=overlap, tile=tile, halo=halo, align=align,
                      max_voxels=max_voxels, reach=getattr(predict, "reach", None))
-    hours = time_in_hours(tyx, dims.time)
     block_fn = functools.partial(_predict_block, predict=predict, plan=plan,
                                  normalize=normalize, denormalize=denormalize,
                                  scale_out=scale_out, fill_value=fill_value, opts=dict(opts))

@@ -9,11 +9,10 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from ..checks import is_int_at_least
+from ..checks import first_not_int_at_least
 from ..errors import MethodError
 
 
@@ -116,17 +115,14 @@ def check_fill_options(window: int, overlap: int, tile: int | None, halo: int,
                        batch_size: int, align: int) -> None:
     """Refuse window, overlap, tile, halo, batch size or alignment that are not whole
     numbers in range (:class:`~seainpaint.errors.MethodError`)."""
-    def at_least(name: str, value: Any, minimum: int) -> None:
-        if not is_int_at_least(value, minimum):
-            raise MethodError(f"{name} must be an int >= {minimum}, got {value!r}")
-
-    at_least("window", window, 1)
-    at_least("overlap", overlap, 0)
-    at_least("halo", halo, 0)
-    at_least("batch_size", batch_size, 1)
-    at_least("align", align, 1)
-    if tile is not None:
-        at_least("tile", tile, 1)
+    bad = first_not_int_at_least(
+        [("window", window, 1), ("overlap", overlap, 0), ("halo", halo, 0),
+         ("batch_size", batch_size, 1), ("align", align, 1)]
+        + ([("tile", tile, 1)] if tile is not None else [])
+    )
+    if bad is not None:
+        name, value, minimum = bad
+        raise MethodError(f"{name} must be an int >= {minimum}, got {value!r}")
 
 
 # ---------------------------------------------------------------------------- the plan
@@ -171,6 +167,44 @@ class FillPlan:
                 total[s:s + ln] += w
             result.append((starts, lengths, weights, total))
         return result
+
+    def work(self, shape: tuple[int, ...], origin: tuple[int, int, int],
+             interior: tuple[slice, slice, slice], span: int
+             ) -> tuple[list[list[int]], list[list[int]]]:
+        """What a region must run to predict its ``interior``.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            The region's shape (its first three axes: time, y, x).
+        origin : (int, int, int)
+            Where the region starts in the whole field.
+        interior : (slice, slice, slice)
+            The part of the region to predict, in region coordinates.
+        span : int
+            Frames a run of consecutive windows may cover at most.
+
+        Returns
+        -------
+        (list of list of int, list of list of int)
+            Per axis (time, y, x), the windows/tiles touching the interior (each checked
+            to lie inside the region), and those windows grouped into runs
+            (:func:`time_runs`).
+        """
+        chosen = []
+        for axis, sl in enumerate(interior):
+            starts, lengths, weights, _ = self.axes[axis]
+            lo, hi = origin[axis] + sl.start, origin[axis] + sl.stop
+            ks = touching(starts, lengths, weights, lo, hi)
+            for k in ks:
+                a = starts[k] - origin[axis]
+                if a < 0 or a + lengths[k] > shape[axis]:
+                    raise MethodError(  # pragma: no cover - guarded by FillPlan.depth
+                        "internal error: a window/tile reaches outside its chunk on axis "
+                        f"{axis}")
+            chosen.append(ks)
+        t_starts, t_lens = self.axes[0][0], self.axes[0][1]
+        return chosen, time_runs(chosen[0], t_starts, t_lens, span)
 
     @property
     def depth(self) -> tuple[int, int, int]:

@@ -16,7 +16,7 @@ from ..nn.context import temporal_context
 from ..occlusion import apply_measurement
 from .device import select_device
 from .malloc import roomy_malloc
-from .plan import FILL_DEFAULTS, FillPlan, check_fill_options, plan_fill, time_runs, touching
+from .plan import FILL_DEFAULTS, FillPlan, check_fill_options, plan_fill
 
 PredictFn = Callable[..., Any]
 
@@ -62,13 +62,13 @@ def predict_region(predict: PredictFn, values: np.ndarray, plan: FillPlan, *,
     memory holds the region, the interior's result and one run of one tile. Returns
     ``(t, h, w, C)`` (or ``2C`` with the scale) for the interior only.
     """
-    chosen = _touching_interior(plan, values.shape, origin, interior)
-    (t_starts, t_lens, _, t_tot), (y_starts, y_lens, _, y_tot), \
-        (x_starts, x_lens, _, x_tot) = plan.axes
-    ot, oy, ox = origin
     # the temporal context of a tile is computed once for a run of consecutive windows
     # (not once per window, which would redo 2 * reach frames each time)
     span = max(256, 4 * (getattr(predict, "reach", None) or 0))
+    chosen, runs = plan.work(values.shape, origin, interior, span)
+    (t_starts, t_lens, _, t_tot), (y_starts, y_lens, _, y_tot), \
+        (x_starts, x_lens, _, x_tot) = plan.axes
+    ot, oy, ox = origin
     n_out = 2 * values.shape[3] if uncertainty else values.shape[3]
     bar = None
     if progress:
@@ -82,7 +82,7 @@ def predict_region(predict: PredictFn, values: np.ndarray, plan: FillPlan, *,
             y_sl = slice(y_starts[b] - oy, y_starts[b] - oy + y_lens[b])
             for c in chosen[2]:
                 x_sl = slice(x_starts[c] - ox, x_starts[c] - ox + x_lens[c])
-                for run in time_runs(chosen[0], t_starts, t_lens, span):
+                for run in runs:
                     lo = t_starts[run[0]] - ot
                     hi = max(t_starts[a] + t_lens[a] for a in run) - ot
                     y, m, context = _window_inputs(values, hours, fill_value, predict,
@@ -106,24 +106,6 @@ def predict_region(predict: PredictFn, values: np.ndarray, plan: FillPlan, *,
     out = blend.out
     out /= norm
     return np.moveaxis(out, 0, -1)
-
-
-def _touching_interior(plan: FillPlan, shape: tuple[int, ...], origin: tuple[int, int, int],
-                       interior: tuple[slice, slice, slice]) -> list[list[int]]:
-    """Per axis, the windows/tiles of ``plan`` touching ``interior`` (checked to lie
-    inside the region of ``shape`` that starts at ``origin``)."""
-    chosen = []
-    for axis, sl in enumerate(interior):
-        starts, lengths, weights, _ = plan.axes[axis]
-        lo, hi = origin[axis] + sl.start, origin[axis] + sl.stop
-        ks = touching(starts, lengths, weights, lo, hi)
-        for k in ks:
-            a = starts[k] - origin[axis]
-            if a < 0 or a + lengths[k] > shape[axis]:
-                raise MethodError(  # pragma: no cover - guarded by FillPlan.depth
-                    f"internal error: a window/tile reaches outside its chunk on axis {axis}")
-        chosen.append(ks)
-    return chosen
 
 
 class _Blend:

@@ -342,16 +342,24 @@ def _valid(t: np.ndarray, f: np.ndarray, land: np.ndarray | None) -> np.ndarray:
     return valid
 
 
-def _spectra_for(
+def axis_spectra(
     truth: xr.DataArray,
-    filled: xr.DataArray,
-    obs: xr.DataArray | None,
-    mask: MaskLike | None,
+    t: np.ndarray,
+    f: np.ndarray,
+    valid: np.ndarray,
     along: str,
-    units: str | None,
+    units: str | None = None,
 ) -> xr.Dataset:
-    t, f = paired(truth, filled)
-    valid = _valid(t, f, land_of(truth, obs, mask))
+    """Spectra of arrays ``t``, ``f`` of field ``truth`` along space or time, in ``units``.
+
+    Space: ``"px"`` (default) or ``"km"`` (needs 1-D latitude/longitude); time:
+    ``"steps"`` (default) or ``"h"`` (needs a datetime time coordinate).
+
+    Raises
+    ------
+    SeainpaintError
+        Unknown ``along`` or ``units``, or units the field's coordinates cannot give.
+    """
     if along == "space":
         if units in (None, "px"):
             return spatial_spectra(t, f, valid)
@@ -373,6 +381,18 @@ def _spectra_for(
             return temporal_spectra(t, f, valid, step, "h")
         raise SeainpaintError(f"unknown units {units!r} in time; use 'steps' or 'h'")
     raise SeainpaintError(f"along must be 'space' or 'time', got {along!r}")
+
+
+def _spectra_for(
+    truth: xr.DataArray,
+    filled: xr.DataArray,
+    obs: xr.DataArray | None,
+    mask: MaskLike | None,
+    along: str,
+    units: str | None,
+) -> xr.Dataset:
+    t, f = paired(truth, filled)
+    return axis_spectra(truth, t, f, _valid(t, f, land_of(truth, obs, mask)), along, units)
 
 
 def psd_score(

@@ -83,7 +83,7 @@ import torch.nn.functional as nnf
 from torch import nn
 from torch.nn.utils import parametrize
 
-from ..checks import is_int_at_least
+from ..checks import first_not_int_at_least
 from .context import context_channels, temporal_context
 from .layers import (
     Block2p1d,
@@ -151,13 +151,17 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     cfg.setdefault("residual", True)
     cfg.setdefault("input_norm", arch == "fast")
     cfg.setdefault("reach", None)
-    if cfg["reach"] is not None and not is_int_at_least(cfg["reach"], 1, numpy=False):
+    bad = first_not_int_at_least(
+        ([("reach", cfg["reach"], 1)] if cfg["reach"] is not None else [])
+        + [(key, cfg[key], 1) for key in ("channels", "base", "temporal_kernel")],
+        numpy=False,
+    )
+    if bad is not None and bad[0] == "reach":
         raise ConfigError(f"generator config 'reach' must be a positive int or None, "
                           f"got {cfg['reach']!r}")
-    for key in ("channels", "base", "temporal_kernel"):
-        value = cfg[key]
-        if not is_int_at_least(value, 1, numpy=False):
-            raise ConfigError(f"generator config {key!r} must be a positive int, got {value!r}")
+    if bad is not None:
+        key, value, _ = bad
+        raise ConfigError(f"generator config {key!r} must be a positive int, got {value!r}")
     if cfg["temporal_kernel"] % 2 == 0:
         raise ConfigError(f"temporal_kernel must be odd, got {cfg['temporal_kernel']}")
     prior = cfg.setdefault("prior", "auto")

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +22,15 @@ import torch
 import xarray as xr
 from tqdm.auto import tqdm
 
-from ..checks import is_int_at_least
-from ..errors import FieldError, ProcessNeededError, SeainpaintError
-from ..field import FieldDims, canonical, check_float_dtype, field_dims
+from ..checks import first_not_int_at_least
+from ..errors import ProcessNeededError, SeainpaintError, SeainpaintWarning
+from ..field import FieldInfo, describe
 from ..inference import select_device
 from ..io.stores import open_field
 from ..model import InpaintModel
 from ..nn.generator import VARIANTS, generator_config
 from ..occlusion import FieldClouds, OcclusionProcess
-from .data import FieldSource, Normalization, WindowSampler, field_statistics
+from .data import FieldSource, Normalization, WindowSampler, training_data
 from .loop import CHECKPOINT_FILE, TrainConfig, Trainer, TrainingError, load_checkpoint
 
 SUPERVISION = (None, "unpaired", "paired")
@@ -52,13 +53,17 @@ LOSSES: dict[str, dict[str, Any]] = {
 
 
 def resolve_process(
-    process: OcclusionProcess | dict[str, Any] | str | None, obs: xr.DataArray
+    process: OcclusionProcess | dict[str, Any] | str | None, obs: xr.DataArray,
+    observed: xr.DataArray | None = None,
 ) -> OcclusionProcess:
     """The measurement process to train with.
 
     Given, or rebuilt from ``obs.attrs["seainpaint_occlusion"]``; otherwise — real data
-    never record one — the field's own clouds (:class:`~seainpaint.occlusion.FieldClouds`).
+    never record one — the field's own clouds (:class:`~seainpaint.occlusion.FieldClouds`),
+    taken from ``observed`` (the field's boolean ``(time, y, x)`` observed mask,
+    :attr:`FieldInfo.observed`) when given, else from ``obs``.
     """
+    clouds = obs if observed is None else observed
     if isinstance(process, OcclusionProcess):
         return process
     if isinstance(process, str):
@@ -69,21 +74,21 @@ def resolve_process(
     if process is None:
         text = obs.attrs.get("seainpaint_occlusion")
         if not text:
-            return FieldClouds(obs)
+            return FieldClouds(clouds)
         try:
             process = json.loads(text)
         except json.JSONDecodeError:
-            return FieldClouds(obs)
+            return FieldClouds(clouds)
     if not isinstance(process, dict):
         raise TrainingError(f"process must be an OcclusionProcess, got {type(process).__name__}")
     if process.get("name") == "FieldClouds":
-        return FieldClouds(obs, shift=process.get("shift", True), flip=process.get("flip", True))
+        return FieldClouds(clouds, shift=process.get("shift", True), flip=process.get("flip", True))
     try:
         return OcclusionProcess.from_config(process)
     except SeainpaintError:
         # e.g. a Cloud built on an in-memory LWP: its masks made the field's gaps, so the
         # field's own clouds are draws of the same kind (the model records which was used)
-        return FieldClouds(obs)
+        return FieldClouds(clouds)
 
 
 def train_config(loss: str = "self-supervised", **options: Any) -> TrainConfig:
@@ -123,11 +128,12 @@ def train_config(loss: str = "self-supervised", **options: Any) -> TrainConfig:
         raise TrainingError(f"variant={cfg.variant!r}; choose one of {VARIANTS}")
     if cfg.supervised not in SUPERVISION:
         raise TrainingError(f"supervised={cfg.supervised!r}; choose None, 'unpaired' or 'paired'")
-    for key in ("window", "fill_window", "batch_size", "eval_every", "checkpoint_every",
-                "n_val", "reach"):
-        value = getattr(cfg, key)
-        if not is_int_at_least(value, 1):
-            raise TrainingError(f"{key}={value!r} must be a positive int")
+    bad = first_not_int_at_least(
+        [(key, getattr(cfg, key), 1) for key in ("window", "fill_window", "batch_size",
+                                                 "eval_every", "checkpoint_every", "n_val",
+                                                 "reach")])
+    if bad is not None:
+        raise TrainingError(f"{bad[0]}={bad[1]!r} must be a positive int")
     if cfg.uncertainty and not cfg.rehide:
         raise TrainingError("uncertainty=True needs re-hidden observations (recon_weight > 0)")
     if cfg.recon_weight == 0 and cfg.adv_weight == 0 and cfg.supervised is None:
@@ -161,6 +167,7 @@ class Run:
     process: OcclusionProcess
     norm: Normalization
     land: np.ndarray
+    info: FieldInfo | None = None  # the training field's description
 
     def kept_generator(self) -> torch.nn.Module:
         """The weight-averaged generator, with the weights that validated best loaded."""
@@ -181,6 +188,7 @@ class Run:
         dev = trainer.device
         return InpaintModel.from_training(
             generator, da,
+            info=self.info,
             generator_config=trainer.gen_config,
             train_config=self.cfg.to_json(),
             normalization=self.norm.to_json(),
@@ -202,48 +210,37 @@ class Run:
 def prepare_run(da: xr.DataArray, cfg: TrainConfig,
                 process: OcclusionProcess | dict[str, Any] | str | None, device: Any, *,
                 clean: xr.DataArray | str | os.PathLike[str] | None = None,
-                variable: str | None = None) -> Run:
+                variable: str | None = None, info: FieldInfo | None = None) -> Run:
     """The networks, data and measurement process of a run on field ``da``.
 
     Window and patch are clipped to the field; the last tenth of the record (at least
-    one fill window, when the record holds five) is kept for validation.
+    one fill window, when the record holds five) is kept for validation
+    (:func:`~seainpaint.training.data.training_data`). ``info`` is the field's
+    description (:func:`seainpaint.field.describe`), made here when not given.
     """
-    dims = field_dims(da)
-    n_t, n_y, n_x = (da.sizes[dims.time], da.sizes[dims.y], da.sizes[dims.x])
+    info = describe(da, check="dtype") if info is None else info
+    n_t, n_y, n_x = info.shape
     window = min(cfg.window, n_t)
     if window < 2 and cfg.variant != "static":
         raise TrainingError(f"the field has {n_t} time step(s); a sequence model needs >= 2")
     patch = (min(cfg.patch[0], n_y), min(cfg.patch[1], n_x))
     cfg = dataclasses.replace(cfg, window=window, patch=patch,
                               fill_window=min(cfg.fill_window, n_t))
-    gen_config = _generator_config(cfg, int(da.sizes[dims.channel]) if dims.channel else 1)
-    proc = resolve_process(process, da)
+    gen_config = _generator_config(cfg, info.channels)
+    proc = resolve_process(process, da, info.observed)
     if isinstance(proc, FieldClouds) and proc.cover == 0:
         raise ProcessNeededError(
             f"field {da.name!r} has no missing sea pixel: there are no clouds of its own to "
             "learn from"
         )
-
-    can, _ = canonical(da)
-    norm, land = field_statistics(can, dims.channel is not None,
-                                  bounded=gen_config["prior"] == "none")
-    if land.all():
-        raise FieldError(f"field {da.name!r} has nothing observed: every value is NaN")
-    source = FieldSource(da, norm, land)
-
-    # validation: the last tenth of the record (at least one fill window) when there is
-    # enough data, else the whole record
-    n_val_frames = max(cfg.fill_window, n_t // 10) if n_t >= 5 * cfg.fill_window else 0
-    t_train = (0, n_t - n_val_frames)
-    t_val = (n_t - n_val_frames, n_t) if n_val_frames else (0, n_t)
-    sampler = WindowSampler(source, cfg.window, patch, cfg.reach, t_train)
-    val_sampler = WindowSampler(source, cfg.fill_window, patch, cfg.reach, t_val)
+    data = training_data(da, info, window=cfg.window, fill_window=cfg.fill_window,
+                         patch=patch, reach=cfg.reach, bounded=gen_config["prior"] == "none")
     clean_sampler = None
     if clean is not None:
-        clean_sampler = _clean_sampler(clean, variable, da, dims, cfg, norm, land)
-    trainer = Trainer(sampler, val_sampler, proc, cfg, gen_config, proc.fill_value,
-                      norm.scale, device, clean=clean_sampler)
-    return Run(trainer, cfg, source, proc, norm, land)
+        clean_sampler = _clean_sampler(clean, variable, info, cfg, data.norm, data.land)
+    trainer = Trainer(data.sampler, data.val_sampler, proc, cfg, gen_config, proc.fill_value,
+                      data.norm.scale, device, clean=clean_sampler)
+    return Run(trainer, cfg, data.source, proc, data.norm, data.land, info)
 
 
 def _generator_config(cfg: TrainConfig, channels: int) -> dict[str, Any]:
@@ -260,18 +257,19 @@ def _generator_config(cfg: TrainConfig, channels: int) -> dict[str, Any]:
 
 
 def _clean_sampler(clean: xr.DataArray | str | os.PathLike[str], variable: str | None,
-                   da: xr.DataArray, dims: FieldDims, cfg: TrainConfig,
+                   info: FieldInfo, cfg: TrainConfig,
                    norm: Normalization, land: np.ndarray) -> WindowSampler:
-    """Windows of the clean field of the supervised variants (checked against ``da``)."""
+    """Windows of the clean field of the supervised variants (checked against the
+    observations, described by ``info``)."""
     clean_da = open_field(clean, variable if not isinstance(clean, xr.DataArray) else None)
-    cdims = field_dims(clean_da)
-    cshape = tuple(clean_da.sizes[d] for d in cdims.canonical)
-    oshape = tuple(da.sizes[d] for d in dims.canonical)
+    cinfo = describe(clean_da, check="none")
+    cshape = cinfo.shape + ((cinfo.channels,) if cinfo.dims.channel else ())
+    oshape = info.shape + ((info.channels,) if info.dims.channel else ())
     if cshape[1:] != oshape[1:] or (cfg.supervised == "paired" and cshape[0] != oshape[0]):
         raise TrainingError(
             f"the clean field's shape {cshape} does not match the observations' {oshape}"
         )
-    clean_source = FieldSource(clean_da, norm, land)
+    clean_source = FieldSource(clean_da, norm, land, info=cinfo)
     return WindowSampler(clean_source, cfg.window, cfg.patch, cfg.reach,
                          (0, clean_source.shape[0]))
 
@@ -375,17 +373,34 @@ def train(
     """
     started = time.monotonic()
     da = open_field(obs, variable)
-    field_dims(da)  # refuses a field that does not follow the data model
-    check_float_dtype(da)
+    # one call refuses a field that does not follow the data model and describes it
+    info = describe(da, check="dtype")
     cfg = train_config(loss, **options)
     max_minutes = _stopping_rules(cfg, clean, steps, epochs, max_minutes, resume,
                                   checkpoint_dir)
     run = prepare_run(da, cfg, process, select_device(device, threads), clean=clean,
-                      variable=variable)
+                      variable=variable, info=info)
     stopped_by = _run(run, steps=steps, epochs=epochs, max_minutes=max_minutes, started=started,
                       checkpoint_dir=checkpoint_dir, resume=resume, progress=progress)
+    _warn_if_nothing_learned(run)
     return run.model(run.kept_generator(), da, stopped_by=stopped_by,
                      wall_seconds=round(time.monotonic() - started, 2))
+
+
+def _warn_if_nothing_learned(run: Run) -> None:
+    """Say so when no trained weights beat the step-0 generator on validation: the model
+    returned is then the untrained one (for the fast generator, interpolation in time)."""
+    trainer = run.trainer
+    if trainer.step > 0 and trainer.best_step == 0:
+        start = trainer.history[0]["val_mae"] if trainer.history else math.nan
+        warnings.warn(
+            f"training with loss={run.cfg.loss!r} did not improve on the step-0 generator in "
+            f"{trainer.step} steps (validation MAE {start:.4g} at step 0, never lower): the "
+            "model returned is the step-0 generator"
+            + (" (interpolation in time)" if trainer.G.prior != "none" else "")
+            + "; its history (model.config['training']['history']) shows the run",
+            SeainpaintWarning, stacklevel=3,
+        )
 
 
 def _stopping_rules(cfg: TrainConfig, clean: xr.DataArray | str | os.PathLike[str] | None,

@@ -17,7 +17,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import FieldError
-from ..field import canonical, land_mask, time_in_hours
+from ..field import FieldInfo, canonical, land_mask, time_in_hours
 from ..inference import affine
 
 IN_MEMORY_BYTES = 2 * 2**30  # fields up to 2 GiB (float32) are loaded once
@@ -46,7 +46,7 @@ class Normalization:
 
 
 def field_statistics(
-    can: xr.DataArray, has_channel: bool, bounded: bool
+    can: xr.DataArray, has_channel: bool, bounded: bool, land: xr.DataArray | None = None
 ) -> tuple[Normalization, np.ndarray]:
     """Normalisation of a field ``(time, y, x[, channel])`` and its land mask, in one pass.
 
@@ -58,6 +58,9 @@ def field_statistics(
         Whether the last dim is a channel dim.
     bounded : bool
         Scale for a tanh output (largest deviation / 0.8) instead of the standard deviation.
+    land : xarray.DataArray, optional
+        Its ``(y, x)`` land mask (maybe lazy) when the caller has it
+        (:attr:`FieldInfo.land`); else :func:`seainpaint.field.land_mask`.
 
     Raises
     ------
@@ -75,7 +78,7 @@ def field_statistics(
     stats = [finite.sum(axis=axes), zero.sum(axis=axes), (zero * zero).sum(axis=axes),
              lib.where(finite, arr, np.inf).min(axis=axes),
              lib.where(finite, arr, -np.inf).max(axis=axes)]
-    land = land_mask(can).data
+    land = (land_mask(can) if land is None else land).data
     if lib is dsa or isinstance(land, dsa.Array):
         *stats, land = dask.compute(*stats, land)
     count, total, total2, vmin, vmax = (np.asarray(s, np.float64) for s in stats)
@@ -92,12 +95,13 @@ def field_statistics(
     return Normalization(mean, std, scale), np.asarray(land, dtype=bool)
 
 
-def time_axis(da: xr.DataArray) -> tuple[np.ndarray, float]:
+def time_axis(da: xr.DataArray, hours: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Times of a field as float64 hours since its first time step, and the median step.
 
     A field without a datetime time coordinate is taken as hourly (index = hours).
+    ``hours`` skips converting them when the caller has them (:attr:`FieldInfo.hours`).
     """
-    hours = time_in_hours(da)
+    hours = time_in_hours(da) if hours is None else hours
     diffs = np.diff(hours)
     step = float(np.median(diffs)) if diffs.size and np.median(diffs) > 0 else 1.0
     return hours, step
@@ -121,15 +125,22 @@ class FieldSource:
         Boolean ``(Y, X)`` land mask.
     max_bytes : int
         Largest field (as float32) loaded into memory.
+    info : FieldInfo, optional
+        The field's description (:func:`seainpaint.field.describe`), when the caller has
+        it: its dim order and time stamps are used instead of looking them up.
     """
 
     def __init__(self, da: xr.DataArray, norm: Normalization, land: np.ndarray,
-                 max_bytes: int = IN_MEMORY_BYTES) -> None:
-        can, dims = canonical(da)
+                 max_bytes: int = IN_MEMORY_BYTES, info: FieldInfo | None = None) -> None:
+        if info is None:
+            can, dims = canonical(da)
+            hours = None
+        else:
+            can, dims, hours = da.transpose(*info.canonical), info.dims, info.hours
         self.has_channel = dims.channel is not None
         self.shape = tuple(int(s) for s in can.shape[:3])
         self.channels = int(can.shape[3]) if self.has_channel else 1
-        self.hours, self.step = time_axis(da)
+        self.hours, self.step = time_axis(da, hours)
         self.land = np.asarray(land, dtype=bool)
         self.sea = ~self.land
         # the fill's own normalisation (one implementation, float32)
@@ -158,6 +169,70 @@ class FieldSource:
                 block = block[..., None]
             out.append(self.normalize(block))
         return out
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The data of one run (:func:`training_data`).
+
+    Attributes
+    ----------
+    norm : Normalization
+        The field's normalisation.
+    land : numpy.ndarray
+        Boolean ``(Y, X)`` land mask.
+    source : FieldSource
+        The field, as windows.
+    sampler, val_sampler : WindowSampler
+        Training windows and validation windows (of the fill's length).
+    """
+
+    norm: Normalization
+    land: np.ndarray
+    source: FieldSource
+    sampler: WindowSampler
+    val_sampler: WindowSampler
+
+
+def training_data(da: xr.DataArray, info: FieldInfo, *, window: int, fill_window: int,
+                  patch: tuple[int, int], reach: int, bounded: bool) -> TrainingData:
+    """Statistics, land, the field as a data source and its training/validation windows.
+
+    The last tenth of the record (at least one fill window) is kept for validation when
+    the record holds five fill windows, else the whole record validates.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        The training field.
+    info : FieldInfo
+        Its description (:func:`seainpaint.field.describe`).
+    window, fill_window : int
+        Frames per training window and per validation (fill) window.
+    patch : (int, int)
+        Patch size.
+    reach : int
+        Context frames on each side of a window.
+    bounded : bool
+        Normalise for a tanh output (see :func:`field_statistics`).
+
+    Raises
+    ------
+    FieldError
+        Nothing observed, or too few frames for the windows.
+    """
+    norm, land = field_statistics(da.transpose(*info.canonical), info.dims.channel is not None,
+                                  bounded=bounded, land=info.land)
+    if land.all():
+        raise FieldError(f"field {da.name!r} has nothing observed: every value is NaN")
+    source = FieldSource(da, norm, land, info=info)
+    n_t = info.shape[0]
+    n_val_frames = max(fill_window, n_t // 10) if n_t >= 5 * fill_window else 0
+    t_train = (0, n_t - n_val_frames)
+    t_val = (n_t - n_val_frames, n_t) if n_val_frames else (0, n_t)
+    sampler = WindowSampler(source, window, patch, reach, t_train)
+    val_sampler = WindowSampler(source, fill_window, patch, reach, t_val)
+    return TrainingData(norm, land, source, sampler, val_sampler)
 
 
 @dataclass
