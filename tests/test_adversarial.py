@@ -128,3 +128,19 @@ def test_a_run_that_never_beats_its_step_0_says_so():
     with pytest.warns(SeainpaintWarning, match="did not improve on the step-0 generator"):
         model = seainpaint.train(obs, loss="paper", steps=2, eval_every=1, lr=0.0, **TINY)
     assert model.config["training"]["best_step"] == 0
+
+
+@pytest.mark.parametrize("training,name", [
+    ({"loss": "self-supervised", "adv_weight": 0.0, "recon_weight": 1.0},
+     "learned (self-supervised)"),
+    ({"loss": "hybrid", "adv_weight": 0.01, "recon_weight": 1.0}, "GAN (hybrid loss)"),
+    ({"loss": "paper", "adv_weight": 1.0, "recon_weight": 0.0}, "GAN (paper loss)"),
+    # named by what ran, not by the preset: a "hybrid" with no adversarial weight is no GAN
+    ({"loss": "hybrid", "adv_weight": 0.0, "recon_weight": 1.0}, "learned (self-supervised)"),
+    ({"loss": "paper", "adv_weight": 1.0, "recon_weight": 0.0, "supervised": "paired"},
+     "GAN (supervised, paired)"),
+])
+def test_method_names_say_what_trained_the_model(training, name):
+    from seainpaint.model import method_name
+
+    assert method_name({"training": training}) == name
