@@ -31,7 +31,6 @@ about 25 minutes on 2 cores). Not a test: it prints tables.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import time
 from typing import Any
@@ -125,7 +124,7 @@ def main() -> None:
                           options)
         seconds = time.monotonic() - start
         trainer = run.trainer
-        kept = run.model(_with(trainer), train_obs)
+        kept = run.model(run.kept_generator(), train_obs)
         print(f"\n{kept.method}, {arch} generator {options or ''}: {trainer.step} steps in "
               f"{seconds:.0f} s; "
               f"validation MAE (°C, held-out windows, no truth) at step 0 "
@@ -141,13 +140,6 @@ def main() -> None:
         filled = seainpaint.fill(test, kept, land=land, progress=False)
         print(f"kept (best validation) model on the test frames: MAE "
               f"{mae(filled, target, hidden):.4f} °C; linear in time {linear:.4f} °C")
-
-
-def _with(trainer: Any) -> Any:
-    """The EMA generator with the best validated weights loaded."""
-    net = copy.deepcopy(trainer.ema.module)
-    net.load_state_dict(trainer.best_state)
-    return net
 
 
 if __name__ == "__main__":

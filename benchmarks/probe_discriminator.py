@@ -42,6 +42,7 @@ from seainpaint.nn import build_frame_discriminator, build_sequence_discriminato
 from seainpaint.nn.layers import fold_time
 from seainpaint.occlusion import FieldClouds, OcclusionProcess
 from seainpaint.training.data import FieldSource, WindowSampler, field_statistics
+from seainpaint.training.loop import hinge_d, patch_accuracy, seq_feature
 
 WINDOW, PATCH, BATCH = 24, (32, 32), 8
 
@@ -94,14 +95,6 @@ def old_masks(process: OcclusionProcess, rng: np.random.Generator, sea: np.ndarr
     return out | ~sea[:, None]
 
 
-def hinge(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    return torch.relu(1.0 - real).mean() + torch.relu(1.0 + fake).mean()
-
-
-def accuracy(real: torch.Tensor, fake: torch.Tensor) -> float:
-    return float(((real > 0).float().mean() + (fake < 0).float().mean()) / 2)
-
-
 def probe(truth: xr.DataArray, obs: xr.DataArray, process: OcclusionProcess, draw: str,
           steps: int, seed: int) -> tuple[float, float]:
     """Train Df and Ds alone against a perfect generator; their accuracy on fresh windows."""
@@ -133,22 +126,21 @@ def probe(truth: xr.DataArray, obs: xr.DataArray, process: OcclusionProcess, dra
         fake = np.where(m2, x, c)
         return tensor(real), tensor(fake)
 
-    def seq(v: torch.Tensor) -> torch.Tensor:
-        return v[:, :, 1:] - v[:, :, :-1] if diff else v
+    def logits(real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return (df(fold_time(real)), df(fold_time(fake)),
+                ds(seq_feature(real, diff)), ds(seq_feature(fake, diff)))
 
     for _ in range(steps):
-        real, fake = pair()
-        loss = hinge(df(fold_time(real)), df(fold_time(fake))) + hinge(ds(seq(real)),
-                                                                        ds(seq(fake)))
+        f_real, f_fake, s_real, s_fake = logits(*pair())
+        loss = hinge_d(f_real, f_fake) + hinge_d(s_real, s_fake)
         opt.zero_grad()
         loss.backward()
         opt.step()
     accs = []
     with torch.no_grad():
         for _ in range(8):
-            real, fake = pair()
-            accs.append((accuracy(df(fold_time(real)), df(fold_time(fake))),
-                         accuracy(ds(seq(real)), ds(seq(fake)))))
+            f_real, f_fake, s_real, s_fake = logits(*pair())
+            accs.append((patch_accuracy(f_real, f_fake), patch_accuracy(s_real, s_fake)))
     return tuple(float(v) for v in np.mean(accs, axis=0))  # type: ignore[return-value]
 
 
@@ -157,7 +149,6 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300, help="discriminator steps (300)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     print(f"Df and Ds (fast pair) trained {args.steps} steps against a perfect generator; "
           "accuracy on 8 fresh batches (0.5 = chance)")
     print(f"{'case':<28}{'m″ drawn as':<22}{'Df acc':>8}{'Ds acc':>8}{'s':>6}")

@@ -105,17 +105,18 @@ class TrainConfig:
         return self.recon_weight > 0 or self.uncertainty or self.supervised is None
 
 
-def _hinge_d(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+def hinge_d(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """The discriminators' hinge loss on real and fake patch logits (paper eq. 4)."""
     return nnf.relu(1.0 - real).mean() + nnf.relu(1.0 + fake).mean()
 
 
-def _accuracy(real: torch.Tensor, fake: torch.Tensor) -> float:
+def patch_accuracy(real: torch.Tensor, fake: torch.Tensor) -> float:
     """Share of a discriminator's patch logits on the right side of 0 (0.5: chance)."""
     right = (real > 0).float().mean() + (fake < 0).float().mean()
     return float(right.detach()) / 2.0
 
 
-def _seq_feature(seq: torch.Tensor, diff: bool) -> torch.Tensor:
+def seq_feature(seq: torch.Tensor, diff: bool) -> torch.Tensor:
     """What Ds sees: the sequence, or its frame differences (§3.4)."""
     return seq[:, :, 1:] - seq[:, :, :-1] if diff else seq
 
@@ -376,20 +377,20 @@ class Trainer:
         self.opt_d.zero_grad(set_to_none=True)
         fake_d = fake.detach()
         f_real, f_fake = self.Df(fold_time(real)), self.Df(fold_time(fake_d))
-        loss_d = _hinge_d(f_real, f_fake)
-        losses["df_acc"] = _accuracy(f_real, f_fake)
+        loss_d = hinge_d(f_real, f_fake)
+        losses["df_acc"] = patch_accuracy(f_real, f_fake)
         if self.Ds is not None:
-            s_real = self.Ds(_seq_feature(real, self.diff))
-            s_fake = self.Ds(_seq_feature(fake_d, self.diff))
-            loss_d = loss_d + _hinge_d(s_real, s_fake)
-            losses["ds_acc"] = _accuracy(s_real, s_fake)
+            s_real = self.Ds(seq_feature(real, self.diff))
+            s_fake = self.Ds(seq_feature(fake_d, self.diff))
+            loss_d = loss_d + hinge_d(s_real, s_fake)
+            losses["ds_acc"] = patch_accuracy(s_real, s_fake)
         loss_d.backward()
         self.opt_d.step()
         for p in params:
             p.requires_grad_(False)
         adv = -self.Df(fold_time(fake)).mean()
         if self.Ds is not None:
-            adv = adv - self.Ds(_seq_feature(fake, self.diff)).mean()
+            adv = adv - self.Ds(seq_feature(fake, self.diff)).mean()
         losses["d"] = float(loss_d.detach())
         losses["adv"] = float(adv.detach())
         loss = cfg.adv_weight * adv
