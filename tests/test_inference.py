@@ -315,12 +315,32 @@ def test_roomy_malloc_reuses_memory_that_glibc_would_map_afresh(dask_worker):
     assert roomy < plain / 4  # the first block or two fault, the others reuse them
 
 
+def test_default_threads_follow_omp_num_threads(monkeypatch):
+    """A run on a shared machine set to OMP_NUM_THREADS=1 keeps to one torch thread (it
+    used to take every core, and two such runs slowed each other down ~10x)."""
+    from seainpaint.inference import cpu_cores, default_threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert default_threads() == 1
+    before = torch.get_num_threads()
+    try:
+        select_device("cpu")
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    monkeypatch.setenv("OMP_NUM_THREADS", "100000")
+    assert default_threads() == cpu_cores()
+    for unset in ("", "auto", "0"):
+        monkeypatch.setenv("OMP_NUM_THREADS", unset)
+        assert default_threads() == cpu_cores()
+
+
 def test_tasks_share_the_cores_when_a_field_has_fewer_chunks_than_cores():
     """One chunk under dask's threaded scheduler: its task gets every core (not one torch
     thread, which left the others idle); as many chunks as cores: one thread each."""
     import dask
 
-    from seainpaint.inference import cpu_cores
+    from seainpaint.inference import default_threads
 
     seen = []
 
@@ -328,7 +348,7 @@ def test_tasks_share_the_cores_when_a_field_has_fewer_chunks_than_cores():
         seen.append(torch.get_num_threads())
         return y.clone()
 
-    cores = cpu_cores()
+    cores = default_threads()
     n_t = 12 * max(cores, 2)
     da = _as_dataarray(_field(t=n_t, h=16, w=16, c=1, seed=1), channel=False)
     opts = dict(normalize=_norm, denormalize=_denorm, fill_value=C, window=6, overlap=2,

@@ -403,3 +403,32 @@ def test_frame_conv_on_a_sequence_equals_the_conv_of_every_frame(stride, size, u
     torch.testing.assert_close(seq, by_frame, rtol=1e-5, atol=1e-5)
     if not use_sn:  # the state dict is a Conv2d's: models saved before load into it
         assert conv.state_dict().keys() == torch.nn.Conv2d(5, 7, 3).state_dict().keys()
+
+
+def test_spatial_residual_spreads_the_observed_residuals_into_the_gaps():
+    from seainpaint.nn.context import SPATIAL_SCALES, spatial_residual
+
+    h = w = 160
+    residual = torch.zeros(1, 1, 2, h, w)
+    m = torch.ones(1, 1, 2, h, w)
+    m[..., 16:32, 16:32] = 0  # a square cloud
+    residual[:, :, 0] = 0.3 * m[:, :, 0]  # frame 0: every observation 0.3 above its prior
+    m[:, :, 1] = 0  # frame 1: nothing observed
+    out = spatial_residual(residual, m, shrink=0.05)
+    assert out.shape == (1, len(SPATIAL_SCALES), 2, h, w)
+    # far from the cloud and the edges, a fully observed neighbourhood: 0.3 / (1 + shrink)
+    assert torch.allclose(out[0, :, 0, 90, 90], torch.tensor(0.3 / 1.05), atol=1e-3)
+    # under the cloud, the neighbours' residual, shrunk more where fewer are near
+    centre = out[0, :, 0, 24, 24]
+    assert (centre > 0.1).all() and (centre < 0.3).all()
+    assert centre[-1] > centre[0]  # the wide scale reaches further in
+    assert (out[0, :, 1] == 0).all()  # nothing observed: no correction
+    # a generator told about it has the extra channels and starts at the prior all the same
+    phi = build_generator({"spatial": True})
+    assert phi.in_channels == build_generator({}).in_channels + len(SPATIAL_SCALES)
+    y, mm = torch.randn(1, 1, 4, 16, 16), (torch.rand(1, 1, 4, 16, 16) > 0.5).float()
+    prior, _ = phi.context(y, mm)
+    with torch.no_grad():
+        assert torch.equal(phi.eval()(y, mm), prior)
+    with pytest.raises(SeainpaintError, match="spatial"):
+        build_generator({"spatial": True, "residual": False})

@@ -29,7 +29,7 @@ and :mod:`.malloc` (glibc thresholds while the network runs).
 
 from ..errors import DeviceError, FieldError, MethodError
 from .dataarray import ArrayFn, affine, predict_dataarray
-from .device import GeneratorPredictor, cpu_cores, select_device
+from .device import GeneratorPredictor, cpu_cores, default_threads, select_device
 from .plan import DEFAULT_HALO, FILL_DEFAULTS, FillDefaults, FillPlan, plan_fill
 from .region import PredictFn, predict_array
 
@@ -46,6 +46,7 @@ __all__ = [
     "PredictFn",
     "affine",
     "cpu_cores",
+    "default_threads",
     "plan_fill",
     "predict_array",
     "predict_dataarray",

@@ -14,7 +14,7 @@ import xarray as xr
 from dask.array.overlap import ensure_minimum_chunksize
 
 from ..field import FieldInfo, canonical, time_in_hours
-from .device import cpu_cores
+from .device import default_threads
 from .plan import FILL_DEFAULTS, FillPlan, check_fill_options, plan_fill
 from .region import PredictFn, predict_region
 
@@ -64,7 +64,7 @@ def _predict_block(block: np.ndarray, t_index: np.ndarray, y_index: np.ndarray,
         # fewer chunks than cores (a 240-frame field in a few spatial chunks): share the
         # cores out among them instead of one torch thread per task
         tasks = int(np.prod(block_info[0]["num-chunks"][:3]))
-        opts = {**opts, "threads": max(1, cpu_cores() // tasks)}
+        opts = {**opts, "threads": max(1, default_threads() // tasks)}
     norm = np.asarray(normalize(np.asarray(block, dtype=np.float32)), dtype=np.float32)
     pred = predict_region(predict, norm, plan, origin=origin, interior=tuple(interior),
                            hours=np.asarray(hours).ravel(), fill_value=fill_value,

@@ -22,6 +22,18 @@ def cpu_cores() -> int:
         return os.cpu_count() or 1
 
 
+def default_threads() -> int:
+    """Torch threads a computation on the CPU uses by default.
+
+    ``OMP_NUM_THREADS`` when it is set to a positive whole number (the usual way to share
+    a machine between runs), else every core this process may use.
+    """
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if value.isdigit() and int(value) > 0:
+        return min(int(value), cpu_cores())
+    return cpu_cores()
+
+
 def select_device(device: str | torch.device | None = "auto",
                   threads: int | None = None) -> torch.device:
     """Choose the torch device to compute on.
@@ -32,8 +44,9 @@ def select_device(device: str | torch.device | None = "auto",
         ``"auto"`` (CUDA when present, else the CPU), ``"cpu"``, ``"cuda"``,
         ``"cuda:1"``...
     threads : int, optional
-        On the CPU, the number of torch threads; default all the cores this process may
-        use from the main thread, and one from any other thread (a dask task: the
+        On the CPU, the number of torch threads; default :func:`default_threads` (all the
+        cores this process may use, or ``OMP_NUM_THREADS``) from the main thread, and one
+        from any other thread (a dask task: the
         scheduler runs one task per core, so more would oversubscribe them).
 
     Returns
@@ -65,7 +78,7 @@ def select_device(device: str | torch.device | None = "auto",
     elif dev.type == "cpu":
         # inside a dask task (a worker thread) one thread per task: the scheduler already
         # runs a task per core
-        default = cpu_cores() if threading.current_thread() is threading.main_thread() else 1
+        default = default_threads() if threading.current_thread() is threading.main_thread() else 1
         n = threads or default
         if torch.get_num_threads() != n:
             torch.set_num_threads(n)

@@ -22,6 +22,7 @@ from .layers import (
     init_weights,
     is_spectral_normed,
     plain_state_dict,
+    refresh_spectral_norm,
 )
 
 __all__ = [
@@ -39,5 +40,6 @@ __all__ = [
     "init_weights",
     "is_spectral_normed",
     "plain_state_dict",
+    "refresh_spectral_norm",
     "temporal_context",
 ]

@@ -30,6 +30,8 @@ import math
 import torch
 
 GAP_CHANNELS = 2  # gap to the previous and to the next observation
+#: widths (Gaussian sigma, pixels) at which :func:`spatial_residual` spreads the residuals
+SPATIAL_SCALES = (4.0, 12.0)
 
 
 def context_channels(channels: int) -> int:
@@ -168,3 +170,56 @@ def temporal_context(
         residual = torch.where(obs[:, :, keep] & (lp | ln), here - loo, torch.zeros_like(here))
         features = torch.cat([gap_prev.to(y.dtype), gap_next.to(y.dtype), residual], 1)
         return prior, features
+
+
+def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """``x`` ``(N, C, H, W)`` convolved with a Gaussian of ``sigma`` pixels, zero outside."""
+    radius = max(1, math.ceil(3.0 * sigma))
+    pos = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
+    kernel = torch.exp(-0.5 * (pos / sigma) ** 2)
+    kernel = kernel / kernel.sum()
+    c = x.shape[1]
+    rows = kernel.view(1, 1, -1, 1).expand(c, 1, -1, 1)
+    cols = kernel.view(1, 1, 1, -1).expand(c, 1, 1, -1)
+    x = torch.nn.functional.conv2d(x, rows, padding=(radius, 0), groups=c)
+    return torch.nn.functional.conv2d(x, cols, padding=(0, radius), groups=c)
+
+
+def spatial_residual(residual: torch.Tensor, m: torch.Tensor,
+                     scales: tuple[float, ...] = SPATIAL_SCALES,
+                     shrink: float = 0.05) -> torch.Tensor:
+    """The leave-one-out residuals spread in space, frame by frame, at several widths.
+
+    Where a pixel is hidden for long, interpolation in time misses what happened in the
+    meantime (a diurnal peak, an eddy passing by); the observed pixels around it in the
+    same frame show it, as residuals. This is their normalised convolution with a
+    Gaussian of each width in ``scales``: ``G*(r m) / (G*m + shrink)``, which tends to 0
+    (no correction) where nothing is observed nearby. Frames are zero outside their edges,
+    so a tile sees what it holds, as the network does.
+
+    Parameters
+    ----------
+    residual : Tensor ``(B, C, T, H, W)``
+        Leave-one-out residuals (0 where not observed), as in :func:`temporal_context`.
+    m : Tensor ``(B, 1, T, H, W)``
+        1 where observed.
+    scales : tuple of float
+        Gaussian widths in pixels.
+    shrink : float
+        Weight of the zero prior, in units of a fully observed neighbourhood.
+
+    Returns
+    -------
+    Tensor ``(B, C * len(scales), T, H, W)``
+    """
+    with torch.no_grad():
+        b, c, t, h, w = residual.shape
+        dtype = residual.dtype
+        mask = m.to(torch.float32).transpose(1, 2).reshape(b * t, 1, h, w)
+        values = (residual.to(torch.float32) * m).transpose(1, 2).reshape(b * t, c, h, w)
+        out = []
+        for sigma in scales:
+            weight = _gaussian_blur(mask, sigma)
+            out.append(_gaussian_blur(values, sigma) / (weight + shrink))
+        spread = torch.cat(out, 1).reshape(b, t, c * len(scales), h, w).transpose(1, 2)
+        return spread.to(dtype)

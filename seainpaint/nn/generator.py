@@ -84,7 +84,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from ..checks import first_not_int_at_least
-from .context import context_channels, temporal_context
+from .context import SPATIAL_SCALES, context_channels, spatial_residual, temporal_context
 from .layers import (
     Block2p1d,
     ConfigError,
@@ -122,8 +122,9 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     ``prior`` ("auto": "time" for fast spatiotemporal, "causal" for fast recurrent,
     "none" otherwise; see :class:`Generator`), ``reach`` (frames of temporal context;
     None: the window), ``uncertainty`` (False: no error-scale head), ``residual`` (True:
-    the leave-one-out residual channels of the context), ``input_norm`` (batch norm of the
-    inputs; True for "fast").
+    the leave-one-out residual channels of the context), ``spatial`` (False: those
+    residuals also spread in space, :func:`~.context.spatial_residual`), ``input_norm``
+    (batch norm of the inputs; True for "fast").
 
     Raises
     ------
@@ -132,7 +133,8 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     """
     cfg = dict(config or {})
     known = {"arch", "variant", "channels", "base", "spectral_norm", "attention",
-             "temporal_kernel", "prior", "reach", "uncertainty", "residual", "input_norm"}
+             "temporal_kernel", "prior", "reach", "uncertainty", "residual", "spatial",
+             "input_norm"}
     unknown = sorted(set(cfg) - known)
     if unknown:
         raise ConfigError(f"unknown generator config keys {unknown}; known: {sorted(known)}")
@@ -149,6 +151,7 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     cfg.setdefault("temporal_kernel", 3)
     cfg.setdefault("uncertainty", False)
     cfg.setdefault("residual", True)
+    cfg.setdefault("spatial", False)  # models saved before it existed have none
     cfg.setdefault("input_norm", arch == "fast")
     cfg.setdefault("reach", None)
     bad = first_not_int_at_least(
@@ -170,6 +173,9 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
         cfg["prior"] = prior
     if prior not in PRIORS:
         raise ConfigError(f"unknown prior {prior!r}; choose one of {PRIORS} or 'auto'")
+    if cfg["spatial"] and not (cfg["residual"] and prior != "none"):
+        raise ConfigError("'spatial' spreads the context's residual channels in space: it "
+                          "needs a prior and residual=True")
     if variant == "static" and prior != "none":
         raise ConfigError("a static generator processes frames independently: prior must "
                           f"be 'none', got {prior!r}")
@@ -211,7 +217,10 @@ class Generator(nn.Module):
         self.uncertainty = bool(config.get("uncertainty", False))
         # the leave-one-out residual channels of the context can be left out
         self.residual = bool(config.get("residual", True))
+        # and those residuals spread in space (needs them)
+        self.spatial = bool(config.get("spatial", False))
         n_context = context_channels(c) - (0 if self.residual else c)
+        n_context += c * len(SPATIAL_SCALES) if self.spatial else 0
         self.in_channels = c + 1 + (c + n_context if self.prior != "none" else 0)
         self.out_channels = c * (2 if self.uncertainty else 1)
         # batch norm of the inputs: channels of very different scales (values, gaps in
@@ -270,6 +279,8 @@ class Generator(nn.Module):
             if not self.residual:
                 features = features[:, :2]
             parts += [prior.to(y.dtype), features.to(y.dtype)]
+            if self.spatial:
+                parts.append(spatial_residual(features[:, 2:], m).to(y.dtype))
         x = torch.cat(parts, 1)
         if self.input_norm is not None:
             x = self.input_norm(x)

@@ -66,9 +66,42 @@ def sn(layer: nn.Module, use: bool = True) -> nn.Module:
 
 def is_spectral_normed(layer: nn.Module) -> bool:
     """Whether ``layer``'s weight carries a spectral-norm parametrisation."""
-    if not parametrize.is_parametrized(layer, "weight"):
-        return False
-    return any(type(p).__name__ == "_SpectralNorm" for p in layer.parametrizations.weight)
+    return any(mod is layer for mod, _ in _spectral_norms(layer))
+
+
+def _spectral_norms(module: nn.Module) -> list[tuple[nn.Module, nn.Module]]:
+    """``(layer, parametrisation)`` for every spectral-norm parametrisation in a tree."""
+    out = []
+    for mod in module.modules():
+        if parametrize.is_parametrized(mod, "weight"):
+            out += [(mod, p) for p in mod.parametrizations.weight
+                    if type(p).__name__ == "_SpectralNorm"]
+    return out
+
+
+def refresh_spectral_norm(module: nn.Module, iterations: int = 5) -> nn.Module:
+    """Re-estimate every spectral norm of ``module`` from its own weights, in place.
+
+    Spectral normalisation stores its power-iteration vectors ``u`` and ``v`` as buffers
+    and, in eval mode, divides the weight by ``u^T W v``. An exponential moving average of
+    a network (``AveragedModel(..., use_buffers=True)``) averages those vectors too: their
+    mean is shorter than 1 and no longer the averaged weight's singular pair, so sigma is
+    underestimated (by up to 4x after 100 steps) and the averaged generator's weights are
+    too large, layer after layer. Call this after each update of the average: it
+    renormalises ``u``, ``v`` and runs ``iterations`` power iterations on the averaged
+    weight. Returns ``module``.
+    """
+    with torch.no_grad():
+        for mod, param in _spectral_norms(module):
+            weight = mod.parametrizations.weight.original
+            mat = weight.movedim(param.dim, 0).flatten(1)
+            u, v = param._u, param._v
+            for _ in range(max(1, iterations)):
+                u = nnf.normalize(mat @ v, dim=0, eps=param.eps)
+                v = nnf.normalize(mat.t() @ u, dim=0, eps=param.eps)
+            param._u.copy_(u)
+            param._v.copy_(v)
+    return module
 
 
 def parametric_layers(module: nn.Module) -> list[nn.Module]:

@@ -47,7 +47,7 @@ from ..nn import (
 )
 from ..nn.context import temporal_context
 from ..nn.discriminators import discriminator_base
-from ..nn.layers import fold_time
+from ..nn.layers import fold_time, refresh_spectral_norm
 from ..occlusion import OcclusionProcess, apply_measurement
 from .data import Batch, WindowSampler
 
@@ -343,6 +343,7 @@ class Trainer:
             losses["g_grad"] = float(torch.stack(grads).norm()) if grads else 0.0
         self.opt_g.step()
         self.ema.update_parameters(self.G)
+        refresh_spectral_norm(self.ema.module)  # the averaged u, v misjudge sigma
         self.step += 1
         return losses
 
