@@ -400,6 +400,8 @@ class InpaintModel:
         threads: int | None,
         stopped_by: str | None = None,
         wall_seconds: float | None = None,
+        validation_frames: tuple[int, int] | None = None,
+        held_out: bool | None = None,
     ) -> InpaintModel:
         """The model a training run ends with: its generator and its whole record.
 
@@ -445,6 +447,10 @@ class InpaintModel:
             The stopping rule that ended the run.
         wall_seconds : float, optional
             How long the run took.
+        validation_frames : (int, int), optional
+            The frames validation windows were drawn from.
+        held_out : bool, optional
+            Whether training windows never used those frames (False on short records).
 
         Returns
         -------
@@ -458,6 +464,10 @@ class InpaintModel:
         training["best_step"] = best_step
         training["best_val_mae"] = _finite_or_none(best_val_mae)
         training["history"] = [{**h, "val_mae": _finite_or_none(h["val_mae"])} for h in history]
+        if validation_frames is not None:
+            training["validation_frames"] = [int(v) for v in validation_frames]
+        if held_out is not None:
+            training["validation_held_out"] = bool(held_out)
         if wall_seconds is not None:
             training["wall_seconds"] = wall_seconds
         training["device"] = device

@@ -237,3 +237,28 @@ def test_a_crafted_or_corrupt_checkpoint_is_refused_without_running_code(tmp_pat
     (tmp_path / "ok" / CHECKPOINT_FILE).write_bytes(data[: len(data) // 3])
     with pytest.raises(seainpaint.TrainingError, match=CHECKPOINT_FILE):
         seainpaint.train(obs, steps=2, checkpoint_dir=tmp_path / "ok", resume=True, **TINY)
+
+
+def test_a_record_too_short_to_hold_frames_out_says_so():
+    """Short records (fewer than five fill windows) validate on their training frames:
+    train says so and records it; longer ones keep their last frames out."""
+    import warnings
+
+    from seainpaint import synthetic
+    from seainpaint.errors import SeainpaintWarning
+
+    def cloudy(n_time: int) -> xr.DataArray:
+        sst = synthetic.sst(n_time=n_time, size=16, seed=0)
+        rng = np.random.default_rng(0)
+        return sst.where(rng.random(sst.shape) > 0.3)
+
+    opts = dict(TINY, fill_window=4, steps=1, eval_every=1)
+    with pytest.warns(SeainpaintWarning, match="no frames were held out"):
+        short = seainpaint.train(cloudy(15), **opts)
+    info = short.config["training"]
+    assert info["validation_held_out"] is False and info["validation_frames"] == [0, 15]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*held out", category=SeainpaintWarning)
+        long = seainpaint.train(cloudy(40), **opts)
+    info = long.config["training"]
+    assert info["validation_held_out"] is True and info["validation_frames"] == [36, 40]

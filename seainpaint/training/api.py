@@ -204,7 +204,15 @@ class Run:
             threads=torch.get_num_threads() if dev.type == "cpu" else None,
             stopped_by=stopped_by,
             wall_seconds=wall_seconds,
+            validation_frames=trainer.val_sampler.t_range,
+            held_out=self.held_out,
         )
+
+    @property
+    def held_out(self) -> bool:
+        """Whether the validation frames are kept out of training (not on short records)."""
+        train, val = self.trainer.sampler.t_range, self.trainer.val_sampler.t_range
+        return train[1] <= val[0]
 
 
 def prepare_run(da: xr.DataArray, cfg: TrainConfig,
@@ -388,8 +396,25 @@ def train(
     stopped_by = _run(run, steps=steps, epochs=epochs, max_minutes=max_minutes, started=started,
                       checkpoint_dir=checkpoint_dir, resume=resume, progress=progress)
     _warn_if_nothing_learned(run)
+    _warn_if_not_held_out(run)
     return run.model(run.kept_generator(), da, stopped_by=stopped_by,
                      wall_seconds=round(time.monotonic() - started, 2))
+
+
+def _warn_if_not_held_out(run: Run) -> None:
+    """Say so when the record is too short to keep validation frames out of training."""
+    if run.held_out:
+        return
+    n_t = run.trainer.val_sampler.t_range[1]
+    warnings.warn(
+        f"the record holds {n_t} frames, fewer than five fill windows "
+        f"({5 * run.cfg.fill_window}): no frames were held out, so the model trained on "
+        "the whole record and validated (and was selected) on re-hidden pixels of those "
+        "same frames. Its validation MAE is optimistic, and on a short, coarse record a "
+        "spatial fill can do better: compare it with fill(obs, 'biharmonic') using "
+        "seainpaint.evaluate on pixels you hide yourself before relying on it",
+        SeainpaintWarning, stacklevel=3,
+    )
 
 
 def _warn_if_nothing_learned(run: Run) -> None:
