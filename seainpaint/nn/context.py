@@ -31,7 +31,7 @@ import torch
 
 GAP_CHANNELS = 2  # gap to the previous and to the next observation
 #: widths (Gaussian sigma, pixels) at which :func:`spatial_residual` spreads the residuals
-SPATIAL_SCALES = (4.0, 12.0)
+SPATIAL_SCALES = (2.0, 6.0, 18.0)
 
 
 def context_channels(channels: int) -> int:

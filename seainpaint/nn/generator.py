@@ -29,7 +29,8 @@ Architectures (``config["arch"]``)
     frames. By default (``prior="time"``) it also receives, and corrects, each pixel's
     temporal context: linear interpolation in time between its own observations within
     ``reach`` frames, the gaps to them, and the leave-one-out residuals of its observed
-    neighbours (see :class:`Generator` and :mod:`.context`).
+    neighbours, also spread in space with ``spatial`` (see :class:`Generator` and
+    :mod:`.context`).
 ``"paper"``
     Appendix B, Table 5a: 3-D ResNet blocks (kernel 3, stride 1)
     ``C_img+1 -> C_b -> 16 C_b -> 16 C_b | -> 8 C_b -> 4 C_b -> 2 C_b``, spatial
