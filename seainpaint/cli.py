@@ -323,7 +323,9 @@ def train(
     base: int | None = typer.Option(None, help="Generator base channels."),
     seed: int = typer.Option(0, help="Seed of the initialisation and of the draws."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
-    threads: int | None = typer.Option(None, help="CPU threads (default: every core)."),
+    threads: int | None = typer.Option(
+        None, help="CPU threads (default: OMP_NUM_THREADS when set, else every core)."
+    ),
     checkpoint_dir: Path | None = typer.Option(
         None, help="Checkpoints (default: OUTPUT.checkpoints next to OUTPUT)."
     ),

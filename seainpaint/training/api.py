@@ -354,7 +354,8 @@ def train(
     device : str or torch.device
         ``"auto"`` (CUDA when present, else the CPU), ``"cpu"``, ``"cuda"``, ...
     threads : int, optional
-        Torch threads on the CPU (default: every core this process may use).
+        Torch threads on the CPU (default: ``OMP_NUM_THREADS`` when set, else every core
+        this process may use).
     checkpoint_dir : path, optional
         Where ``checkpoint.pt`` is written every ``checkpoint_every`` steps and at the end.
     resume : bool
