@@ -263,8 +263,8 @@ def _generator_config(cfg: TrainConfig, channels: int) -> dict[str, Any]:
         config["base"] = int(cfg.base)
     full = generator_config(config)
     if "spatial" not in cfg.generator_options and full["prior"] != "none" and full["residual"]:
-        # new models also see the residuals spread in space (benchmarks/bench_accuracy.py);
-        # the key's own default stays False for models saved before it existed
+        # new models also see the residuals spread in space; the key's own default stays
+        # False so that models saved before it existed build as they were trained
         full = generator_config({**full, "spatial": True})
     return full
 

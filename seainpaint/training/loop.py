@@ -343,7 +343,8 @@ class Trainer:
             losses["g_grad"] = float(torch.stack(grads).norm()) if grads else 0.0
         self.opt_g.step()
         self.ema.update_parameters(self.G)
-        refresh_spectral_norm(self.ema.module)  # the averaged u, v misjudge sigma
+        if self.gen_config["spectral_norm"]:
+            refresh_spectral_norm(self.ema.module)  # the averaged u, v misjudge sigma
         self.step += 1
         return losses
 
