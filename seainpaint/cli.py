@@ -165,10 +165,19 @@ def fill(
         help="With --model: do not write the standard error of the filled pixels (written by "
         "default when the model predicts one).",
     ),
+    members: int | None = typer.Option(
+        None,
+        "--members",
+        min=1,
+        help="With --model: write an ensemble of this many fills (dimension 'member'): the "
+        "fill plus noise as large as the standard error and correlated in space and time "
+        "like the model's errors; observed values are the same in every member.",
+    ),
+    member_seed: int = typer.Option(0, "--member-seed", min=0, help="Seed of --members."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUTPUT if it exists."),
 ) -> None:
     """Fill the gaps of INPUT and write a CF-compliant NetCDF product."""
-    from .errors import OutputExistsError
+    from .errors import MethodError, OutputExistsError
     from .filling import fill as fill_field
     from .io.netcdf import to_netcdf
     from .io.stores import open_field
@@ -185,7 +194,14 @@ def fill(
             options["check"] = False
         if filler.has_uncertainty and not no_uncertainty:
             options["uncertainty"] = True
+        if members is not None:
+            options.update(members=members, member_seed=member_seed)
     else:
+        if members is not None:
+            raise MethodError(
+                f"--members draws around a trained model's fill; baseline {method!r} has no "
+                "standard error: pass --model"
+            )
         filler = method
         obs = obs.load()
         from .baselines import BASELINES

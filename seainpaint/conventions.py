@@ -10,6 +10,8 @@
 - the name of the method that filled the field, attribute :data:`METHOD_ATTR` (a model's
   method by what trained it: "GAN" only with an adversarial term), read by the writer for
   the product's title and keywords;
+- the dimension of an ensemble's members, :data:`MEMBER_DIM`, with its CF coordinate
+  attributes :data:`MEMBER_ATTRS` (``fill(..., members=N)``);
 - one timestamped ``history`` line per step (:func:`append_history`).
 """
 
@@ -25,6 +27,8 @@ __all__ = [
     "FLAG_NAME",
     "FLAG_OBSERVED",
     "FLAG_VALUES",
+    "MEMBER_ATTRS",
+    "MEMBER_DIM",
     "METHOD_ATTR",
     "PACKING_KEYS",
     "SE_SUFFIX",
@@ -39,6 +43,8 @@ FLAG_MEANINGS = "observed filled land filled_never_observed"
 FLAG_VALUES = (FLAG_OBSERVED, FLAG_FILLED, FLAG_LAND, FLAG_FILLED_NEVER_OBSERVED)  # as meant
 SE_SUFFIX = "_standard_error"  # the coordinate (and variable) holding a model's standard error
 METHOD_ATTR = "seainpaint_method"  # attribute naming the method that filled a field
+MEMBER_DIM = "member"  # the first dimension of an ensemble of fills
+MEMBER_ATTRS = {"standard_name": "realization", "long_name": "ensemble member", "units": "1"}
 PACKING_KEYS = ("dtype", "scale_factor", "add_offset", "_FillValue", "missing_value")
 
 

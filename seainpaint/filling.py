@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import warnings
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 import xarray as xr
@@ -33,6 +33,9 @@ from .conventions import (
 )
 from .errors import FieldError, MethodError, SeainpaintWarning
 from .field import FieldDims, FieldInfo, describe, has_land, prepare_for_fill
+
+if TYPE_CHECKING:  # the ensemble module imports the inference package (torch): on demand
+    from .inference.ensemble import NoiseModel
 
 COMPLETION = "biharmonic"
 _BAD_OUTPUT, _NOTHING_OBSERVED = 1, 2
@@ -64,6 +67,7 @@ class _Method:
     options: dict[str, Any]
     grid_land: tuple[Any, Any] | None = None  # a model's training land and grid
     takes_info: bool = False  # called as fill(da, info, **options)
+    noise: NoiseModel | None = None  # how ensemble members vary (members= only)
 
 
 def _baseline(name: str):
@@ -97,8 +101,10 @@ def _refuse_unknown_options(func: Any, options: dict[str, Any], label: str) -> N
         )
 
 
-def _method(method: str | FieldFiller, options: dict[str, Any], uncertainty: bool) -> _Method:
+def _method(method: str | FieldFiller, options: dict[str, Any], uncertainty: bool,
+            members: int | None = None, member_seed: int = 0) -> _Method:
     """The function that fills, its labels and its options (checked against it)."""
+    correlation = None
     if isinstance(method, str):
         label = method.lower()
         filler = _baseline(label)
@@ -111,26 +117,43 @@ def _method(method: str | FieldFiller, options: dict[str, Any], uncertainty: boo
         if profile is not None:
             label, name = str(profile.label), str(profile.method)
             has_uncertainty = bool(profile.has_uncertainty)
+            correlation = profile.error_correlation
         else:
             label = str(getattr(method, "label", type(method).__name__))
             name = str(getattr(method, "method", label))
             # read only when asked for, as a plain filler may not have it
-            has_uncertainty = uncertainty and bool(getattr(method, "has_uncertainty", False))
+            wanted = uncertainty or members is not None
+            has_uncertainty = wanted and bool(getattr(method, "has_uncertainty", False))
+            if members is not None:
+                correlation = getattr(method, "error_correlation", None)
         _refuse_unknown_options(filler, options, label)
     else:
         raise MethodError(
             f"method must be a baseline name or a trained model, got {type(method).__name__}"
         )
-    if uncertainty:
+    if uncertainty or members is not None:
+        what = "uncertainty=True" if uncertainty else "members="
         if isinstance(method, str) or not has_uncertainty:
             raise MethodError(
-                f"uncertainty=True needs a trained model with an uncertainty head; {label!r} "
+                f"{what} needs a trained model with an uncertainty head; {label!r} "
                 "gives no standard error"
             )
         options = {**options, "uncertainty": True}
+    noise = None
+    if members is not None:
+        from .inference.ensemble import NoiseModel, check_members
+
+        check_members(members, member_seed)
+        if not correlation:
+            raise MethodError(
+                f"members= needs the model's error correlation, which {label!r} does not "
+                "record (it was saved before seainpaint measured it): retrain it with "
+                "seainpaint.train, or fill with uncertainty=True for a standard error"
+            )
+        noise = NoiseModel.from_config(correlation)
     if profile is not None:
-        return _Method(filler, label, name, options, (profile.land, profile.grid), True)
-    return _Method(filler, label, name, options)
+        return _Method(filler, label, name, options, (profile.land, profile.grid), True, noise)
+    return _Method(filler, label, name, options, noise=noise)
 
 
 def flags(obs: xr.DataArray) -> xr.DataArray:
@@ -223,6 +246,8 @@ def fill(
     *,
     land: xr.DataArray | np.ndarray | None = None,
     uncertainty: bool = False,
+    members: int | None = None,
+    member_seed: int = 0,
     **options: Any,
 ) -> xr.DataArray:
     """Fill the missing, non-land pixels of a field.
@@ -254,6 +279,18 @@ def fill(
         ``<name>_standard_error`` (NaN where observed or land), which
         :func:`seainpaint.to_netcdf` writes as a variable linked through
         ``ancillary_variables``.
+    members : int, optional
+        Draw an ensemble of this many fills (trained models with an uncertainty head):
+        member ``k`` is the fill plus ``σ z_k`` at the pixels the model filled, where
+        ``z_k`` is Gaussian noise with unit variance correlated in space, time and across
+        channels as the model's own errors were on its validation windows
+        (:mod:`seainpaint.inference.ensemble`). The result then has a first dimension
+        ``member`` (a coordinate with ``standard_name = "realization"``) that
+        :func:`seainpaint.to_netcdf` writes; observed values and land are the same in
+        every member. Members are as rough as the truth where the fill is smooth, and
+        their spread is σ; their mean converges to the fill.
+    member_seed : int
+        Seed of the ensemble: the same seed gives the same members, whatever the chunking.
     **options
         Passed to the method; an option the method does not take raises
         :class:`~seainpaint.errors.MethodError` listing the ones it does.
@@ -278,7 +315,7 @@ def fill(
         Unknown method or option, or the method returned a non-finite value at a pixel
         it fills (on dask input: when the result is computed).
     """
-    how = _method(method, options, uncertainty)
+    how = _method(method, options, uncertainty, members, member_seed)
     options = how.options
     if (land is None and how.grid_land is None and hasattr(method, "land_mask")
             and not has_land(obs)):
@@ -320,8 +357,26 @@ def fill(
     # assign the bare variable: its own coords (without attributes) must not replace ours
     out = out.assign_coords({FLAG_NAME: flag.variable})
     if sigma is not None:
-        out = out.assign_coords({f"{obs.name}{SE_SUFFIX}": _standard_error(sigma, out, flag)})
+        se = _standard_error(sigma, out, flag)
+        if how.noise is not None:
+            out = _ensemble(out, xr.DataArray(se), how.noise, members, member_seed, info.dims)
+        if uncertainty:
+            out = out.assign_coords({f"{obs.name}{SE_SUFFIX}": se})
     return out
+
+
+def _ensemble(out: xr.DataArray, se: xr.DataArray, noise: NoiseModel, members: int | None,
+              seed: int, dims: FieldDims) -> xr.DataArray:
+    """``members`` draws around the fill ``out`` (:func:`~seainpaint.inference.draw_members`)."""
+    from .inference.ensemble import draw_members
+
+    drawn = draw_members(out, se, noise, int(members or 0), dims=dims, seed=int(seed))
+    drawn.attrs["history"] = append_history(
+        out.attrs.get("history"),
+        f"{members} ensemble members drawn around the fill, seed {seed}: fill + standard "
+        f"error x Gaussian noise with the model's {noise.describe()}",
+    )
+    return drawn
 
 
 def _standard_error(sigma: xr.DataArray, out: xr.DataArray, flag: xr.DataArray) -> xr.Variable:

@@ -122,6 +122,8 @@ class FillProfile:
     grid : mapping of str to numpy.ndarray
         The training field's spatial coordinates (a field on this grid is filled with
         ``land``).
+    error_correlation : mapping or None
+        How its normalised errors correlate (for ensembles), when recorded.
     """
 
     label: str
@@ -129,6 +131,7 @@ class FillProfile:
     has_uncertainty: bool
     land: np.ndarray | None
     grid: Mapping[str, np.ndarray]
+    error_correlation: Mapping[str, Any] | None = None
 
 
 class InpaintModel:
@@ -144,8 +147,10 @@ class InpaintModel:
         :func:`seainpaint.nn.build_generator`), ``window`` (frames per fill window),
         ``fill_value``, ``normalization`` (``mean``, ``std``, ``scale`` lists per
         channel), ``time_step`` (hours), ``uncertainty_scale`` (calibration of the
-        predicted error scale), ``process`` (the measurement process trained with),
-        ``data`` (see :func:`data_summary`), ``training`` (the run's options and record)
+        predicted error scale), ``error_correlation`` (how its normalised validation
+        errors correlate in space, time and across channels; for ensembles), ``process``
+        (the measurement process trained with), ``data`` (see :func:`data_summary`),
+        ``training`` (the run's options and record)
         and ``versions``; :meth:`from_training` writes it.
     land : numpy.ndarray, optional
         Boolean ``(Y, X)`` land mask of the training field.
@@ -222,6 +227,15 @@ class InpaintModel:
             self.config.get("uncertainty_scale") is not None
         )
 
+    @property
+    def error_correlation(self) -> dict[str, Any] | None:
+        """How the normalised errors correlate (``space``/``time`` ρ by lag, ``channel``),
+        measured on the validation windows at the end of training; None when not recorded
+        (models without an uncertainty head, or saved before seainpaint recorded it)."""
+        if not self.has_uncertainty:
+            return None
+        return self.config.get("error_correlation")
+
     def normalize(self, values: np.ndarray) -> np.ndarray:
         """Physical units -> network units (float32), on arrays ending with the channel axis."""
         return affine(values, mean=self.mean, scale=self.scale)
@@ -241,7 +255,7 @@ class InpaintModel:
         """Everything :func:`seainpaint.fill` asks a model before filling, at once."""
         return FillProfile(label=self.label, method=self.method,
                            has_uncertainty=self.has_uncertainty, land=self.land,
-                           grid=self.grid)
+                           grid=self.grid, error_correlation=self.error_correlation)
 
     # ------------------------------------------------------------------ checks
     def check_field(self, da: xr.DataArray, info: FieldInfo | None = None) -> None:
@@ -393,6 +407,7 @@ class InpaintModel:
         land: np.ndarray,
         uncertainty_scale: float | None,
         steps: int,
+        error_correlation: dict[str, Any] | None = None,
         best_step: int,
         best_val_mae: float,
         history: Sequence[dict[str, Any]],
@@ -435,6 +450,10 @@ class InpaintModel:
             ``train_config["uncertainty"]``.
         steps, best_step : int
             Optimiser steps run, and the step of the kept weights.
+        error_correlation : dict, optional
+            How the kept generator's normalised validation errors correlate
+            (:func:`seainpaint.metrics.error_correlation`); recorded only with
+            ``uncertainty_scale``. Ensembles (``fill(..., members=N)``) draw noise with it.
         best_val_mae : float
             Their validation MAE (non-finite: recorded as null).
         history : sequence of dict
@@ -480,6 +499,8 @@ class InpaintModel:
             "fill_value": float(process.fill_value),
             "normalization": normalization,
             "uncertainty_scale": uncertainty_scale if train_config["uncertainty"] else None,
+            "error_correlation": (error_correlation if train_config["uncertainty"]
+                                  and uncertainty_scale is not None else None),
             "process": process.to_config(),
             "data": data_summary(field, info),
             "training": training,

@@ -37,6 +37,7 @@ from ..conventions import (
     FLAG_MEANINGS,
     FLAG_NAME,
     FLAG_VALUES,
+    MEMBER_DIM,
     METHOD_ATTR,
     SE_SUFFIX,
     append_history,
@@ -332,7 +333,8 @@ def build_product(
     FieldError
         The standard-error coordinate does not have the dims of the field.
     """
-    dims = field_dims(da)
+    members = MEMBER_DIM in da.dims  # an ensemble (fill(..., members=N)): one more dim
+    dims = field_dims(da.isel({MEMBER_DIM: 0}, drop=True) if members else da)
     name = str(da.name) if da.name is not None else "field"
     var = da.copy()
     var.name = name
@@ -340,12 +342,13 @@ def build_product(
     se_name = f"{name}{SE_SUFFIX}"
     var, se = _take_coord(var, se_name)
     if se is not None:
-        if set(se.dims) != set(var.dims):
+        field_only = [d for d in var.dims if d != MEMBER_DIM]
+        if set(se.dims) != set(field_only):
             raise FieldError(
                 f"{se_name} has dims {se.dims}; a standard error needs the dims of {name} "
-                f"{var.dims}"
+                f"{tuple(field_only)}"
             )
-        se = se.transpose(*var.dims)
+        se = se.transpose(*field_only)
     attrs = dict(var.attrs)
     history = attrs.pop("history", None)
     method = attrs.pop(METHOD_ATTR, None)
@@ -369,13 +372,16 @@ def build_product(
             f"{long_name} with cloud gaps filled by seainpaint; the variable inpaint_flag "
             f"tells pixels apart ({meanings_text or 'observed filled land'}). Observed "
             "values are unchanged."
+            + (f" {da.sizes[MEMBER_DIM]} ensemble members (dimension {MEMBER_DIM}) differ "
+               "only where filled." if members else "")
         ),
         "source": source or da.attrs.get("source", "seainpaint gap filling"),
         "history": append_history(history, "written with seainpaint.to_netcdf", stamp=created),
         "references": PAPER_REFERENCE,
         "date_created": created,
         "keywords": ", ".join(["sea surface temperature", "gap filling", "inpainting",
-                               "clouds", *method_keywords(method)]),
+                               "clouds", *method_keywords(method),
+                               *(["ensemble"] if members else [])]),
         "product_version": __version__,
         "processing_level": "L4 (gap-filled)",
         "standard_name_vocabulary": "CF Standard Name Table v93",

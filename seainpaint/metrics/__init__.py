@@ -20,7 +20,9 @@ One module per job: :mod:`~seainpaint.metrics.regions` (which pixels count),
 :mod:`~seainpaint.metrics.pointwise` (MAE, RMSE, bias), :mod:`~seainpaint.metrics.spectra`,
 :mod:`~seainpaint.metrics.resolution` (PSD score, effective resolution in space and time,
 power ratio per band), :mod:`~seainpaint.metrics.probabilistic` (CRPS, coverage and
-reliability of a standard error), :mod:`~seainpaint.metrics.temporal`,
+reliability of a standard error; the CRPS of an ensemble),
+:mod:`~seainpaint.metrics.correlation` (how errors correlate in space and time),
+:mod:`~seainpaint.metrics.temporal`,
 :mod:`~seainpaint.metrics.frechet` (FID, FVD) and
 :mod:`~seainpaint.metrics.features` (the feature networks, the only one using torch).
 """
@@ -28,10 +30,17 @@ reliability of a standard error), :mod:`~seainpaint.metrics.temporal`,
 from __future__ import annotations
 
 from ..errors import FeatureNetError
+from .correlation import error_correlation
 from .features import FeatureNet, PretrainedFeatures, SmallFeatureNet, load_i3d, load_inception
 from .frechet import fid, frechet_distance, fvd, gaussian_stats
 from .pointwise import bias, errors_from_arrays, mae, masked_errors, rmse
-from .probabilistic import calibration_curve, coverage, crps_gaussian, gaussian_scores
+from .probabilistic import (
+    calibration_curve,
+    coverage,
+    crps_ensemble,
+    crps_gaussian,
+    gaussian_scores,
+)
 from .regions import Region, occlusion_rate, region_mask
 from .resolution import (
     band_power_ratio,
@@ -53,8 +62,10 @@ __all__ = [
     "bias",
     "calibration_curve",
     "coverage",
+    "crps_ensemble",
     "crps_gaussian",
     "effective_resolution",
+    "error_correlation",
     "errors_from_arrays",
     "fid",
     "frechet_distance",

@@ -21,6 +21,7 @@ __all__ = [
     "DEFAULT_LEVELS",
     "calibration_curve",
     "coverage",
+    "crps_ensemble",
     "crps_gaussian",
     "gaussian_scores",
 ]
@@ -132,3 +133,37 @@ def calibration_curve(
         ratio = np.where(s > 0, np.abs(e) / s, np.where(e == 0, 0.0, np.inf))
     ratio.sort()
     return np.searchsorted(ratio, ndtri((1 + p) / 2), side="right") / ratio.size
+
+
+def crps_ensemble(members: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """The fair CRPS of an ensemble for each outcome (Ferro 2014).
+
+    ``mean|x_i − y| − Σ_{i≠j} |x_i − x_j| / (2 m (m − 1))`` for ``m`` members ``x_i`` and
+    the outcome ``y``: unbiased for the CRPS of the distribution the members are drawn
+    from, so a small ensemble is not penalised for its size. For members drawn from
+    ``N(μ, σ²)`` its mean is :func:`crps_gaussian` of ``μ − y`` and σ.
+
+    Parameters
+    ----------
+    members : numpy.ndarray
+        The members along the first axis (at least two).
+    truth : numpy.ndarray
+        The outcomes, shape ``members.shape[1:]``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The fair CRPS of each entry, shape of ``truth`` (NaN where an input is NaN).
+    """
+    x = np.asarray(members, dtype=np.float64)
+    y = np.asarray(truth, dtype=np.float64)
+    if x.ndim < 1 or x.shape[0] < 2 or x.shape[1:] != y.shape:
+        raise SeainpaintError(
+            f"members {x.shape} must stack at least two arrays of the truth's shape {y.shape}"
+        )
+    m = x.shape[0]
+    skill = np.abs(x - y).mean(axis=0)
+    ordered = np.sort(x, axis=0)  # Σ_{i<j} |x_i − x_j| = Σ_k (2k − m + 1) x_(k), k from 0
+    weights = (2 * np.arange(m) - m + 1).reshape((m,) + (1,) * y.ndim)
+    spread = (weights * ordered).sum(axis=0) / (m * (m - 1))
+    return skill - spread

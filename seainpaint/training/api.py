@@ -196,6 +196,7 @@ class Run:
             time_step=self.source.step,
             land=self.land,
             uncertainty_scale=trainer.best_calibration,
+            error_correlation=trainer.error_correlation(generator),
             steps=trainer.step,
             best_step=trainer.best_step,
             best_val_mae=trainer.best_mae,

@@ -37,7 +37,8 @@ import torch
 import torch.nn.functional as nnf
 from torch.optim.swa_utils import AveragedModel
 
-from ..errors import TrainingError
+from ..errors import SeainpaintError, TrainingError
+from ..metrics.correlation import MIN_PAIRS, error_correlation
 from ..model import LAPLACE_STD
 from ..nn import (
     build_frame_discriminator,
@@ -235,12 +236,9 @@ class Trainer:
         self.val_hidden = (batch.observed & ~extra)[:, None, sl]
         self.val_count = int(self.val_hidden.sum())
 
-    def validate(self, net: torch.nn.Module | None = None) -> tuple[float, float]:
-        """MAE (physical units) on the validation set's re-hidden pixels, and the factor
-        that calibrates the predicted error scale there (``net``: the EMA generator)."""
-        if self.val_count == 0:
-            return math.nan, 1.0
-        net = self.ema.module if net is None else net
+    def _predict_validation(self, net: torch.nn.Module) -> tuple[np.ndarray, np.ndarray | None]:
+        """``net``'s prediction of the validation windows and its Laplace scale (or None),
+        network units, ``(n, C, L, h, w)``."""
         was_training = net.training
         net.eval()
         mus, scales = [], []
@@ -256,17 +254,37 @@ class Trainer:
                 if log_b is not None:
                     scales.append(torch.exp(log_b.float()).cpu().numpy())
         net.train(was_training)
-        mu = np.concatenate(mus)
+        return np.concatenate(mus), (np.concatenate(scales) if scales else None)
+
+    def validate(self, net: torch.nn.Module | None = None) -> tuple[float, float]:
+        """MAE (physical units) on the validation set's re-hidden pixels, and the factor
+        that calibrates the predicted error scale there (``net``: the EMA generator)."""
+        if self.val_count == 0:
+            return math.nan, 1.0
+        net = self.ema.module if net is None else net
+        mu, scale = self._predict_validation(net)
         err = np.abs(mu - self.val_target)
         hidden = np.broadcast_to(self.val_hidden, err.shape)
         phys = err * self.scale[None, :, None, None, None]
         mae = float(phys[hidden].mean())
         calibration = 1.0
-        if scales:
-            sigma = LAPLACE_STD * np.concatenate(scales)
+        if scale is not None:
+            sigma = LAPLACE_STD * scale
             ratio = err[hidden] / np.maximum(sigma[hidden], 1e-12)
             calibration = float(np.quantile(ratio, ONE_SIGMA)) if ratio.size else 1.0
         return mae, calibration
+
+    def error_correlation(self, net: torch.nn.Module) -> dict[str, Any] | None:
+        """How ``net``'s normalised errors on the re-hidden validation pixels correlate in
+        space, time and across channels (:func:`seainpaint.metrics.error_correlation`);
+        None without an uncertainty head or with too few validation pixels."""
+        if not self.G.uncertainty or self.val_count < MIN_PAIRS:
+            return None
+        mu, scale = self._predict_validation(net)
+        try:
+            return error_correlation(mu - self.val_target, scale, self.val_hidden)
+        except SeainpaintError:
+            return None
 
     def record(self, losses: dict[str, float]) -> None:
         """Add one step's losses to the running sums reported with the next validation."""
