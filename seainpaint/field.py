@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .conventions import MEMBER_DIM
 from .errors import FieldError, MaskError, SeainpaintWarning
 
 TIME_DIM = "time"
@@ -217,6 +218,11 @@ def field_dims(da: xr.DataArray, spatial: Sequence[str] | str | None = None) -> 
         )
     channel = CHANNEL_DIM if CHANNEL_DIM in dims else None
     expected = 4 if channel else 3
+    if MEMBER_DIM in dims:
+        raise FieldError(
+            f"field {da.name!r} has a {MEMBER_DIM!r} dimension (an ensemble from "
+            f"fill(..., members=N)): pass one member, e.g. da.isel({MEMBER_DIM}=0)"
+        )
     if len(dims) != expected:
         raise FieldError(
             f"field {da.name!r} has {len(dims)} dimensions {dims}; expected (time, y, x)"

@@ -137,6 +137,11 @@ def test_members_keep_observations_and_land_and_vary_by_sigma(trained, tmp_path)
         assert ds["member"].attrs["standard_name"] == "realization"
         assert "ensemble" in ds.attrs["keywords"]
         np.testing.assert_array_equal(var.values, ens.values)
+    truth = obs.fillna(0.0)
+    with pytest.raises(SeainpaintError, match="isel"):  # an ensemble is not one field
+        seainpaint.evaluate(truth, obs, {"ensemble": ens}, features=False)
+    scores = seainpaint.evaluate(truth, obs, {"member": ens.isel(member=0)}, features=False)
+    assert scores.loc["member", "RMSE observed"] == 0
 
 
 def test_members_are_refused_without_what_they_need(trained):
