@@ -34,6 +34,7 @@ __all__ = ["NoiseModel", "check_members", "draw_members"]
 
 _TAIL_FLOOR = 0.01  # extrapolated correlation stops below this
 _MAX_REACH = 512  # longest kernel half-width, pixels or frames
+_BLOCK_VALUES = 2**24  # a dask block of noise holds about this many values per member
 _KERNEL_FLOOR = 1e-3  # kernel entries below this share of the largest are cut
 _FRAME_OFFSET = 2**32  # frame seeds must be non-negative; halo frames start below 0
 
@@ -189,6 +190,18 @@ def _noise_block(noise: NoiseModel, seed: int, shape: tuple[int, int], channels:
     return out if has_channel else out[..., 0]
 
 
+def _noise_chunks(noise: NoiseModel, n_t: int, field_chunks: tuple[int, ...],
+                  shape: tuple[int, int], channels: int) -> tuple[int, ...]:
+    """Time chunks of the noise: each block also draws its kernel's reach on both sides, so
+    blocks are made long against it (at least four reaches and the field's longest chunk),
+    within about :data:`_BLOCK_VALUES` values."""
+    reach = noise.reach[0]
+    by_memory = max(1, _BLOCK_VALUES // max(1, shape[0] * shape[1] * channels))
+    length = max(max(field_chunks), min(by_memory, max(4 * reach, 32)))
+    full, rest = divmod(n_t, length)
+    return (length,) * full + ((rest,) if rest else ())
+
+
 def draw_members(filled: xr.DataArray, sigma: xr.DataArray, noise: NoiseModel, members: int,
                  *, dims: Any, seed: int = 0) -> xr.DataArray:
     """``members`` draws of ``filled + sigma * z`` (z from ``noise``), dim ``member`` first.
@@ -223,11 +236,13 @@ def draw_members(filled: xr.DataArray, sigma: xr.DataArray, noise: NoiseModel, m
         import dask.array as dsa
 
         time_chunks = filled.chunksizes[dims.time]
-        chunks = ((1,) * members, time_chunks, (shape[0],), (shape[1],))
+        chunks = ((1,) * members, _noise_chunks(noise, n_t, time_chunks, shape, channels),
+                  (shape[0],), (shape[1],))
         chunks += ((channels,),) if dims.channel else ()
         data = dsa.map_blocks(_noise_block, noise, seed, shape, channels, bool(dims.channel),
                               chunks=chunks, dtype=np.float32, meta=np.empty((0,) * len(chunks),
                                                                              np.float32))
+        data = data.rechunk({1: time_chunks})
     else:
         data = np.stack([noise.sample(m, 0, n_t, shape, channels, seed) for m in range(members)])
         data = data if dims.channel else data[..., 0]
