@@ -47,7 +47,7 @@ def check_members(members: Any, seed: Any) -> None:
             raise MethodError(f"{what} must be {kind} integer, got {value!r}")
 
 
-def _extended(rho: Sequence[float]) -> np.ndarray:
+def _extended(rho: Sequence[float], max_extra: int = _MAX_REACH) -> np.ndarray:
     """ρ at lags 0..L, with an exponential tail when the measured list ends above 0.05."""
     values = np.asarray(rho, dtype=np.float64)
     if values.size == 0 or values[0] != 1.0 or np.any(values[1:] <= 0) or np.any(values > 1):
@@ -59,7 +59,7 @@ def _extended(rho: Sequence[float]) -> np.ndarray:
     half = lags >= values.size // 2
     slope = np.polyfit(lags[half], np.log(values[half]), 1)[0]
     decay = -1.0 / slope if slope < 0 else float(values.size)
-    extra = int(min(_MAX_REACH, math.ceil(decay * math.log(last / _TAIL_FLOOR))))
+    extra = int(min(_MAX_REACH, max_extra, math.ceil(decay * math.log(last / _TAIL_FLOOR))))
     tail = last * np.exp(-np.arange(1, extra + 1) / decay)
     return np.concatenate([values, tail])
 
@@ -116,7 +116,9 @@ class NoiseModel:
     def __post_init__(self) -> None:
         if not 0.0 <= self.channel <= 1.0:
             raise MethodError(f"channel correlation {self.channel} is not in [0, 1]")
-        space = _extended(self.space)
+        # space: a tail at most as long as the measured lags (at most the validation patch),
+        # or a barely trained model's kernel would grow to hundreds of pixels
+        space = _extended(self.space, max_extra=len(self.space))
         lags = np.arange(-(space.size - 1), space.size)
         radius = np.hypot(lags[:, None], lags[None, :])
         image = np.interp(radius, np.arange(space.size), space, right=0.0)
