@@ -147,7 +147,8 @@ def _method(method: str | FieldFiller, options: dict[str, Any], uncertainty: boo
         if not correlation:
             raise MethodError(
                 f"members= needs the model's error correlation, which {label!r} does not "
-                "record (it was saved before seainpaint measured it): retrain it with "
+                "record (it was saved before seainpaint measured it, or its validation had "
+                "too few pixels to measure it): retrain it with "
                 "seainpaint.train, or fill with uncertainty=True for a standard error"
             )
         noise = NoiseModel.from_config(correlation)
@@ -359,18 +360,19 @@ def fill(
     if sigma is not None:
         se = _standard_error(sigma, out, flag)
         if how.noise is not None:
-            out = _ensemble(out, xr.DataArray(se), how.noise, members, member_seed, info.dims)
+            out = _ensemble(out, xr.DataArray(se), how.noise, int(members or 0), member_seed,
+                            info.dims)
         if uncertainty:
             out = out.assign_coords({f"{obs.name}{SE_SUFFIX}": se})
     return out
 
 
-def _ensemble(out: xr.DataArray, se: xr.DataArray, noise: NoiseModel, members: int | None,
+def _ensemble(out: xr.DataArray, se: xr.DataArray, noise: NoiseModel, members: int,
               seed: int, dims: FieldDims) -> xr.DataArray:
     """``members`` draws around the fill ``out`` (:func:`~seainpaint.inference.draw_members`)."""
     from .inference.ensemble import draw_members
 
-    drawn = draw_members(out, se, noise, int(members or 0), dims=dims, seed=int(seed))
+    drawn = draw_members(out, se, noise, int(members), dims=dims, seed=int(seed))
     drawn.attrs["history"] = append_history(
         out.attrs.get("history"),
         f"{members} ensemble members drawn around the fill, seed {seed}: fill + standard "

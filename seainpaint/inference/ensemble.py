@@ -96,7 +96,8 @@ class NoiseModel:
     Parameters
     ----------
     space : sequence of float
-        Correlation at lags 0, 1, ... pixels (starting at 1; 0 beyond the list).
+        Correlation at lags 0, 1, ... pixels (starting at 1; an exponential tail at most as
+        long as the list when it ends above 0.05, then 0).
     time : sequence of float
         Correlation at lags 0, 1, ... frames (starting at 1; an exponential tail when the
         list ends above 0.05).
@@ -184,12 +185,18 @@ def _length(rho: Sequence[float]) -> float:
     return float(i - 1 + (values[i - 1] - math.exp(-1)) / (values[i - 1] - values[i]))
 
 
+def _noise(noise: NoiseModel, members: range, start: int, stop: int, shape: tuple[int, int],
+           channels: int, has_channel: bool, seed: int) -> np.ndarray:
+    """Frames ``start..stop-1`` of ``members``' noise, ``(member, time, y, x[, channel])``."""
+    out = np.stack([noise.sample(m, start, stop, shape, channels, seed) for m in members])
+    return out if has_channel else out[..., 0]
+
+
 def _noise_block(noise: NoiseModel, seed: int, shape: tuple[int, int], channels: int,
                  has_channel: bool, block_info: dict | None = None) -> np.ndarray:
-    """One dask block ``(member, time, y, x[, channel])`` of the members' noise."""
+    """One dask block of the members' noise (:func:`_noise` at the block's location)."""
     (m0, m1), (t0, t1) = block_info[None]["array-location"][:2]
-    out = np.stack([noise.sample(m, t0, t1, shape, channels, seed) for m in range(m0, m1)])
-    return out if has_channel else out[..., 0]
+    return _noise(noise, range(m0, m1), t0, t1, shape, channels, has_channel, seed)
 
 
 def _noise_chunks(noise: NoiseModel, n_t: int, field_chunks: tuple[int, ...],
@@ -246,8 +253,7 @@ def draw_members(filled: xr.DataArray, sigma: xr.DataArray, noise: NoiseModel, m
                                                                              np.float32))
         data = data.rechunk({1: time_chunks})
     else:
-        data = np.stack([noise.sample(m, 0, n_t, shape, channels, seed) for m in range(members)])
-        data = data if dims.channel else data[..., 0]
+        data = _noise(noise, range(members), 0, n_t, shape, channels, bool(dims.channel), seed)
     z = xr.DataArray(data, dims=[MEMBER_DIM, *order])
     step = (sigma.fillna(0) * z).astype(filled.dtype)
     out = xr.where(np.isfinite(sigma), filled + step, filled, keep_attrs=False)

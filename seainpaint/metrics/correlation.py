@@ -49,6 +49,12 @@ def lagged_correlation(z: np.ndarray, lag: int, axis: int) -> tuple[float, int]:
         return math.nan, 0
     a = np.take(z, np.arange(0, n - lag), axis=axis)
     b = np.take(z, np.arange(lag, n), axis=axis)
+    return _pearson(a, b)
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> tuple[float, int]:
+    """Pearson correlation of ``a`` and ``b`` over the pairs where both are finite, and the
+    number of pairs (NaN with fewer than two pairs or no spread)."""
     ok = np.isfinite(a) & np.isfinite(b)
     count = int(ok.sum())
     if count < 2:
@@ -131,10 +137,9 @@ def error_correlation(
         pairs = []
         for i in range(n_c):
             for j in range(i + 1, n_c):
-                a, b = np.take(z, i, axis=-4), np.take(z, j, axis=-4)
-                ok = np.isfinite(a) & np.isfinite(b)
-                if ok.sum() >= MIN_PAIRS:
-                    pairs.append(float(np.corrcoef(a[ok], b[ok])[0, 1]))
+                rho, count = _pearson(np.take(z, i, axis=-4), np.take(z, j, axis=-4))
+                if count >= MIN_PAIRS and math.isfinite(rho):
+                    pairs.append(rho)
         channel = round(max(0.0, float(np.mean(pairs))), 4) if pairs else 0.0
     return {
         "space": _correlations(z, (-2, -1), max_space_lag),
