@@ -94,7 +94,7 @@ def test_paper_loss_spectral_normalises_every_layer_and_starts_at_the_prior(arch
     if arch == "fast":
         y = torch.randn(2, 1, 4, 16, 16)
         m = (torch.rand(2, 1, 4, 16, 16) > 0.4).float()
-        prior, _ = generator.context(y, m)
+        prior = generator.first_guess(y, m)
         generator.eval()
         with torch.no_grad():
             assert torch.equal(generator(y, m), prior)

@@ -101,6 +101,7 @@ from .layers import (
     plain_state_dict,
     unfold_time,
 )
+from .spatial import BLEND_BINS, blend_priors, default_blend, spatial_fill
 
 ARCHS = ("fast", "paper")
 VARIANTS = ("spatiotemporal", "static", "recurrent")
@@ -124,8 +125,12 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     "none" otherwise; see :class:`Generator`), ``reach`` (frames of temporal context;
     None: the window), ``uncertainty`` (False: no error-scale head), ``residual`` (True:
     the leave-one-out residual channels of the context), ``spatial`` (False: those
-    residuals also spread in space, :func:`~.context.spatial_residual`), ``input_norm``
-    (batch norm of the inputs; True for "fast").
+    residuals also spread in space, :func:`~.context.spatial_residual`), ``space_blend``
+    (None: the prior is interpolation in time alone; a list of
+    :data:`~.spatial.BLEND_BINS` weights: it is blended with a spatial fill of each frame,
+    which the network also sees, :func:`~.spatial.blend_priors`; "fit": training fits the
+    weights, until then the time prior alone), ``input_norm`` (batch norm of the inputs;
+    True for "fast").
 
     Raises
     ------
@@ -135,7 +140,7 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     cfg = dict(config or {})
     known = {"arch", "variant", "channels", "base", "spectral_norm", "attention",
              "temporal_kernel", "prior", "reach", "uncertainty", "residual", "spatial",
-             "input_norm"}
+             "space_blend", "input_norm"}
     unknown = sorted(set(cfg) - known)
     if unknown:
         raise ConfigError(f"unknown generator config keys {unknown}; known: {sorted(known)}")
@@ -177,6 +182,18 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     if cfg["spatial"] and not (cfg["residual"] and prior != "none"):
         raise ConfigError("'spatial' spreads the context's residual channels in space: it "
                           "needs a prior and residual=True")
+    blend = cfg.setdefault("space_blend", None)  # models saved before it existed have none
+    if blend is not None:
+        if prior == "none":
+            raise ConfigError("'space_blend' blends the prior with a spatial fill: it needs a "
+                              "prior")
+        if blend != "fit" and not (
+                isinstance(blend, (list, tuple)) and len(blend) == BLEND_BINS
+                and all(isinstance(w, (int, float)) and 0 <= w <= 1 for w in blend)):
+            raise ConfigError(f"'space_blend' must be None, 'fit' or {BLEND_BINS} weights in "
+                              f"[0, 1], got {blend!r}")
+        if blend != "fit":
+            cfg["space_blend"] = [float(w) for w in blend]
     if variant == "static" and prior != "none":
         raise ConfigError("a static generator processes frames independently: prior must "
                           f"be 'none', got {prior!r}")
@@ -222,6 +239,11 @@ class Generator(nn.Module):
         self.spatial = bool(config.get("spatial", False))
         n_context = context_channels(c) - (0 if self.residual else c)
         n_context += c * len(SPATIAL_SCALES) if self.spatial else 0
+        # the prior blended with a spatial fill of each frame, which is also an input
+        blend = config.get("space_blend")
+        self.space_blend = None if blend is None else (
+            default_blend() if blend == "fit" else list(blend))
+        n_context += c if self.space_blend is not None else 0
         self.in_channels = c + 1 + (c + n_context if self.prior != "none" else 0)
         self.out_channels = c * (2 if self.uncertainty else 1)
         # batch norm of the inputs: channels of very different scales (values, gaps in
@@ -273,15 +295,8 @@ class Generator(nn.Module):
             raise ConfigError("this generator was built without an uncertainty head")
         h, w = y.shape[-2:]
         m = m.to(y.dtype)
-        parts = [y, m]
-        prior = None
-        if self.prior != "none":
-            prior, features = context if context is not None else self.context(y, m)
-            if not self.residual:
-                features = features[:, :2]
-            parts += [prior.to(y.dtype), features.to(y.dtype)]
-            if self.spatial:
-                parts.append(spatial_residual(features[:, 2:], m).to(y.dtype))
+        prior, extra = self._prior(y, m, context)
+        parts = [y, m, *extra]
         x = torch.cat(parts, 1)
         if self.input_norm is not None:
             x = self.input_norm(x)
@@ -299,6 +314,51 @@ class Generator(nn.Module):
         if return_scale:
             return phi, z[:, c:]
         return phi
+
+    def _prior(self, y: torch.Tensor, m: torch.Tensor,
+               context: tuple[torch.Tensor, torch.Tensor] | None
+               ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
+        """The prior (None without one) and the input channels that describe it."""
+        if self.prior == "none":
+            return None, []
+        prior, features = context if context is not None else self.context(y, m)
+        residuals = features[:, 2:]
+        if not self.residual:
+            features = features[:, :2]
+        space = None
+        if self.space_blend is not None:
+            space = spatial_fill(y, m)
+            prior = blend_priors(prior, space, features[:, :2], self.space_blend, self.reach)
+        extra = [prior.to(y.dtype), features.to(y.dtype)]
+        if self.spatial:
+            extra.append(spatial_residual(residuals, m).to(y.dtype))
+        if space is not None:
+            extra.append(space.to(y.dtype))
+        return prior, extra
+
+    def first_guess(self, y: torch.Tensor, m: torch.Tensor,
+                    context: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """What the network corrects: interpolation in time, blended with a spatial fill
+        of each frame when ``space_blend`` is set (the untrained generator's output).
+
+        Parameters
+        ----------
+        y, m, context
+            As for :meth:`forward`.
+
+        Returns
+        -------
+        Tensor ``(B, C, T, H, W)``
+
+        Raises
+        ------
+        ConfigError
+            A generator without a prior (the paper's architecture).
+        """
+        if self.prior == "none":
+            raise ConfigError("this generator has no prior (arch 'paper' or prior 'none')")
+        with torch.no_grad():
+            return self._prior(y, m.to(y.dtype), context)[0]
 
     def body(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError

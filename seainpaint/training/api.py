@@ -207,6 +207,7 @@ class Run:
             wall_seconds=wall_seconds,
             validation_frames=trainer.val_sampler.t_range,
             held_out=self.held_out,
+            space_blend_fit=trainer.blend_fit,
         )
 
     @property
@@ -267,6 +268,9 @@ def _generator_config(cfg: TrainConfig, channels: int) -> dict[str, Any]:
         # new models also see the residuals spread in space; the key's own default stays
         # False so that models saved before it existed build as they were trained
         full = generator_config({**full, "spatial": True})
+    if "space_blend" not in cfg.generator_options and full["prior"] != "none":
+        # and a prior blended with a spatial fill, its weights fitted when training starts
+        full = generator_config({**full, "space_blend": "fit"})
     return full
 
 
@@ -412,11 +416,34 @@ def _warn_if_not_held_out(run: Run) -> None:
         f"the record holds {n_t} frames, fewer than five fill windows "
         f"({5 * run.cfg.fill_window}): no frames were held out, so the model trained on "
         "the whole record and validated (and was selected) on re-hidden pixels of those "
-        "same frames. Its validation MAE is optimistic, and on a short, coarse record a "
-        "spatial fill can do better: compare it with fill(obs, 'biharmonic') using "
-        "seainpaint.evaluate on pixels you hide yourself before relying on it",
+        "same frames. Its validation MAE is optimistic"
+        + _blend_words(run.trainer.blend_fit)
+        + ", and on a short, coarse record a spatial fill can do better: compare it with "
+        "fill(obs, 'biharmonic') using seainpaint.evaluate on pixels you hide yourself "
+        "before relying on it",
         SeainpaintWarning, stacklevel=3,
     )
+
+
+def _blend_words(fit: dict[str, Any] | None) -> str:
+    """How the prior's blend was fitted, in words (empty without a blend)."""
+    if fit is None:
+        return ""
+    return (
+        "; its prior blends interpolation in time with a spatial fill of each frame, "
+        f"weighted by the gap in time (re-hidden pixels, normalised MAE: time "
+        f"{fit['mae_time_normalised']:.3g}, space {fit['mae_space_normalised']:.3g}, blend "
+        f"{fit['mae_blend_normalised']:.3g}; model.config['training']['space_blend_fit'])"
+    )
+
+
+def _prior_words(generator: torch.nn.Module) -> str:
+    """What the step-0 generator is, in words, for the warnings."""
+    if generator.prior == "none":
+        return ""
+    if generator.space_blend is not None:
+        return " (its prior: interpolation in time blended with a spatial fill of each frame)"
+    return " (interpolation in time)"
 
 
 def _warn_if_nothing_learned(run: Run) -> None:
@@ -429,7 +456,7 @@ def _warn_if_nothing_learned(run: Run) -> None:
             f"training with loss={run.cfg.loss!r} did not improve on the step-0 generator in "
             f"{trainer.step} steps (validation MAE {start:.4g} at step 0, never lower): the "
             "model returned is the step-0 generator"
-            + (" (interpolation in time)" if trainer.G.prior != "none" else "")
+            + _prior_words(trainer.G)
             + "; its history (model.config['training']['history']) shows the run",
             SeainpaintWarning, stacklevel=3,
         )
