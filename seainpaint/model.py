@@ -417,7 +417,6 @@ class InpaintModel:
         wall_seconds: float | None = None,
         validation_frames: tuple[int, int] | None = None,
         held_out: bool | None = None,
-        space_blend_fit: dict[str, Any] | None = None,
     ) -> InpaintModel:
         """The model a training run ends with: its generator and its whole record.
 
@@ -471,9 +470,6 @@ class InpaintModel:
             The frames validation windows were drawn from.
         held_out : bool, optional
             Whether training windows never used those frames (False on short records).
-        space_blend_fit : dict, optional
-            How the prior's blend of time and space was fitted (weights, pixels per bin,
-            each prior's error; :func:`seainpaint.nn.spatial.fit_blend`).
 
         Returns
         -------
@@ -491,8 +487,6 @@ class InpaintModel:
             training["validation_frames"] = [int(v) for v in validation_frames]
         if held_out is not None:
             training["validation_held_out"] = bool(held_out)
-        if space_blend_fit is not None:
-            training["space_blend_fit"] = space_blend_fit
         if wall_seconds is not None:
             training["wall_seconds"] = wall_seconds
         training["device"] = device

@@ -34,7 +34,8 @@ def test_demo_writes_products_and_prints_mae(tmp_path):
     result = runner.invoke(app, ["demo", "--quick", "--train", "--output-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     out = result.output
-    for method in ("learned (self-supervised)", "DINEOF", "linear", "climatology"):
+    for method in ("learned (self-supervised)", "DINEOF", "linear", "biharmonic",
+                   "climatology"):
         assert method in out
     assert "GAN" not in out  # the default model has no adversarial term: never called a GAN
     assert "OSTIA" in out and "MAE" in out

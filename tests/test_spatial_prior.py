@@ -12,15 +12,7 @@ from seainpaint import synthetic
 from seainpaint.nn import build_generator
 from seainpaint.nn.context import temporal_context
 from seainpaint.nn.layers import ConfigError
-from seainpaint.nn.spatial import (
-    BLEND_BINS,
-    BLEND_EDGES,
-    blend_bins,
-    blend_priors,
-    default_blend,
-    fit_blend,
-    spatial_fill,
-)
+from seainpaint.nn.spatial import spatial_fill, unobserved_within_reach, with_space_prior
 
 
 def test_spatial_fill_keeps_observations_and_solves_laplace_for_a_ramp():
@@ -66,76 +58,54 @@ def test_spatial_fill_beats_the_frame_mean_on_a_smooth_field():
     assert err < 0.1 * float((truth - mean)[hidden].abs().mean())
 
 
-def test_blend_bins_follow_the_distance_to_the_nearest_observation():
+def test_the_space_prior_replaces_the_time_prior_only_where_time_has_no_observation():
     reach = 96
-    distances = torch.tensor([1.0, 2.0, 5.0, 10.0, 20.0, 40.0, 90.0])
-    gaps = torch.log1p(torch.stack([distances, distances + 100.0])).view(1, 2, 7, 1, 1)
-    bins = blend_bins(gaps, reach).flatten().tolist()
-    assert bins == [0, 1, 2, 3, 4, 5, 6]
-    assert len(BLEND_EDGES) + 2 == BLEND_BINS
-    none = torch.full((1, 2, 1, 1, 1), np.log1p(reach))
-    assert blend_bins(none, reach).item() == BLEND_BINS - 1
-    assert blend_bins(none, None).item() == BLEND_BINS - 2  # no reach: no "none" bin
+    distances = torch.tensor([1.0, 40.0, float(reach)])
+    gaps = torch.log1p(torch.stack([distances, distances + 100.0])).view(1, 2, 3, 1, 1)
+    none = unobserved_within_reach(gaps, reach).flatten().tolist()
+    assert none == [False, False, True]
+    assert not unobserved_within_reach(gaps, None).any()  # no reach: none to detect
+    time_prior = torch.zeros(1, 2, 3, 1, 1)
+    space = torch.ones(1, 2, 3, 1, 1)
+    out = with_space_prior(time_prior, space, gaps, reach)
+    assert out[:, :, :2].eq(0).all() and out[:, :, 2].eq(1).all()
 
 
-def test_fit_blend_recovers_known_weights_and_blend_priors_applies_them():
-    rng = np.random.default_rng(2)
-    n = 20000
-    bins = rng.integers(0, BLEND_BINS - 1, n)  # the last bin stays empty
-    time_prior, space_prior = rng.normal(size=n), rng.normal(size=n)
-    true_w = np.linspace(0.9, 0.2, BLEND_BINS)
-    target = true_w[bins] * time_prior + (1 - true_w[bins]) * space_prior
-    weights, report = fit_blend(time_prior, space_prior, bins, target)
-    np.testing.assert_allclose(weights[:-1], true_w[:-1], atol=1e-3)
-    assert weights[-1] == default_blend()[-1] == 0.0  # not fitted: its default
-    assert report["mae_blend_normalised"] < 1e-3 < report["mae_time_normalised"]
-    assert report["pixels"][-1] == 0 and sum(report["pixels"]) == n
-    # the weights, applied per pixel by blend_priors
-    t = torch.zeros(1, 1, 1, 1, 2)
-    s = torch.ones(1, 1, 1, 1, 2)
-    gaps = torch.log1p(torch.tensor([[0.0, 0.0], [200.0, 200.0]])).view(1, 2, 1, 1, 2)
-    gaps = gaps.transpose(-1, 1).reshape(1, 2, 1, 1, 2)
-    out = blend_priors(t, s, gaps, weights, 96).flatten().tolist()
-    assert out == pytest.approx([1 - weights[0], 1 - weights[-1]])
-
-
-def test_the_untrained_generator_is_the_blend_and_bad_weights_are_refused():
+def test_the_untrained_generator_is_its_prior_and_the_option_is_checked():
     torch.manual_seed(0)
-    weights = [0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0]
-    net = build_generator({"channels": 1, "base": 4, "space_blend": weights}).eval()
-    y = torch.randn(1, 1, 6, 16, 16)
-    m = (torch.rand(1, 1, 6, 16, 16) < 0.4).float()
+    net = build_generator({"channels": 1, "base": 4, "space_prior": True, "reach": 3}).eval()
+    y = torch.randn(1, 1, 12, 16, 16)
+    m = torch.zeros(1, 1, 12, 16, 16)
+    m[:, :, :2] = (torch.rand(1, 1, 2, 16, 16) < 0.5).float()  # frames 6+ see none within 3
+    m[:, :, 10:] = (torch.rand(1, 1, 2, 16, 16) < 0.5).float()
     with torch.no_grad():
         phi = net(y, m)
-    prior, features = temporal_context(y, m, reach=None)
-    expected = blend_priors(prior, spatial_fill(y, m), features[:, :2], weights, None)
+    prior, features = temporal_context(y, m, reach=3)
+    space = spatial_fill(y, m)
+    expected = with_space_prior(prior, space, features[:, :2], 3)
     torch.testing.assert_close(phi, expected)
-    plain = build_generator({"channels": 1, "base": 4, "space_blend": None})
+    torch.testing.assert_close(net.first_guess(y, m), expected)
+    assert torch.equal(phi[:, :, 6], space[:, :, 6])  # no observation within reach there
+    plain = build_generator({"channels": 1, "base": 4, "space_prior": False})
     assert net.in_channels == plain.in_channels + 1  # the spatial fill is an input
-    for bad in ([0.5] * (BLEND_BINS - 1), [1.5] * BLEND_BINS, "yes"):
-        with pytest.raises(ConfigError, match="space_blend"):
-            build_generator({"space_blend": bad})
+    with pytest.raises(ConfigError, match="space_prior"):
+        build_generator({"space_prior": "yes"})
     with pytest.raises(ConfigError, match="needs a prior"):
-        build_generator({"arch": "paper", "space_blend": "fit"})
+        build_generator({"arch": "paper", "space_prior": True})
+    with pytest.raises(ConfigError, match="no prior"):
+        build_generator({"arch": "paper"}).first_guess(y, m)
 
 
-def test_training_fits_the_blend_and_records_it():
+def test_new_models_see_the_spatial_fill_and_fill_with_it():
     truth = synthetic.sst(n_time=40, size=16, seed=3)
     obs = seainpaint.occlude(truth, seainpaint.RemovePixel(0.6), seed=1)
     del obs.attrs["seainpaint_occlusion"]
     model = seainpaint.train(obs, steps=1, **TINY)
-    weights = model.config["generator"]["space_blend"]
-    fit = model.config["training"]["space_blend_fit"]
-    assert weights == fit["weights"] and len(weights) == BLEND_BINS
-    assert all(0.0 <= w <= 1.0 for w in weights)
-    assert fit["mae_blend_normalised"] <= min(fit["mae_time_normalised"],
-                                              fit["mae_space_normalised"]) + 1e-6
-    # a model saved and loaded fills with the same weights
+    assert model.config["generator"]["space_prior"] is True
     filled = seainpaint.fill(obs, model, progress=False)
     assert np.isfinite(filled.values).all()
     observed = np.isfinite(obs.values)
     assert np.array_equal(filled.values[observed], obs.values[observed])
     # the option turns it off
-    plain = seainpaint.train(obs, steps=1, generator_options={"space_blend": None}, **TINY)
-    assert plain.config["generator"]["space_blend"] is None
-    assert "space_blend_fit" not in plain.config["training"]
+    plain = seainpaint.train(obs, steps=1, generator_options={"space_prior": False}, **TINY)
+    assert plain.config["generator"]["space_prior"] is False

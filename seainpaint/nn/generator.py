@@ -101,7 +101,7 @@ from .layers import (
     plain_state_dict,
     unfold_time,
 )
-from .spatial import BLEND_BINS, blend_priors, default_blend, spatial_fill
+from .spatial import spatial_fill, with_space_prior
 
 ARCHS = ("fast", "paper")
 VARIANTS = ("spatiotemporal", "static", "recurrent")
@@ -125,12 +125,10 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     "none" otherwise; see :class:`Generator`), ``reach`` (frames of temporal context;
     None: the window), ``uncertainty`` (False: no error-scale head), ``residual`` (True:
     the leave-one-out residual channels of the context), ``spatial`` (False: those
-    residuals also spread in space, :func:`~.context.spatial_residual`), ``space_blend``
-    (None: the prior is interpolation in time alone; a list of
-    :data:`~.spatial.BLEND_BINS` weights: it is blended with a spatial fill of each frame,
-    which the network also sees, :func:`~.spatial.blend_priors`; "fit": training fits the
-    weights, until then the time prior alone), ``input_norm`` (batch norm of the inputs;
-    True for "fast").
+    residuals also spread in space, :func:`~.context.spatial_residual`), ``space_prior``
+    (False: the network also sees a spatial fill of each frame,
+    :func:`~.spatial.spatial_fill`, which is its prior where no observation lies within
+    ``reach``), ``input_norm`` (batch norm of the inputs; True for "fast").
 
     Raises
     ------
@@ -140,7 +138,7 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     cfg = dict(config or {})
     known = {"arch", "variant", "channels", "base", "spectral_norm", "attention",
              "temporal_kernel", "prior", "reach", "uncertainty", "residual", "spatial",
-             "space_blend", "input_norm"}
+             "space_prior", "input_norm"}
     unknown = sorted(set(cfg) - known)
     if unknown:
         raise ConfigError(f"unknown generator config keys {unknown}; known: {sorted(known)}")
@@ -182,18 +180,12 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     if cfg["spatial"] and not (cfg["residual"] and prior != "none"):
         raise ConfigError("'spatial' spreads the context's residual channels in space: it "
                           "needs a prior and residual=True")
-    blend = cfg.setdefault("space_blend", None)  # models saved before it existed have none
-    if blend is not None:
-        if prior == "none":
-            raise ConfigError("'space_blend' blends the prior with a spatial fill: it needs a "
-                              "prior")
-        if blend != "fit" and not (
-                isinstance(blend, (list, tuple)) and len(blend) == BLEND_BINS
-                and all(isinstance(w, (int, float)) and 0 <= w <= 1 for w in blend)):
-            raise ConfigError(f"'space_blend' must be None, 'fit' or {BLEND_BINS} weights in "
-                              f"[0, 1], got {blend!r}")
-        if blend != "fit":
-            cfg["space_blend"] = [float(w) for w in blend]
+    cfg.setdefault("space_prior", False)  # models saved before it existed have none
+    if not isinstance(cfg["space_prior"], bool):
+        raise ConfigError(f"generator config 'space_prior' must be True or False, got "
+                          f"{cfg['space_prior']!r}")
+    if cfg["space_prior"] and prior == "none":
+        raise ConfigError("'space_prior' adds a spatial fill to the prior: it needs a prior")
     if variant == "static" and prior != "none":
         raise ConfigError("a static generator processes frames independently: prior must "
                           f"be 'none', got {prior!r}")
@@ -239,11 +231,9 @@ class Generator(nn.Module):
         self.spatial = bool(config.get("spatial", False))
         n_context = context_channels(c) - (0 if self.residual else c)
         n_context += c * len(SPATIAL_SCALES) if self.spatial else 0
-        # the prior blended with a spatial fill of each frame, which is also an input
-        blend = config.get("space_blend")
-        self.space_blend = None if blend is None else (
-            default_blend() if blend == "fit" else list(blend))
-        n_context += c if self.space_blend is not None else 0
+        # a spatial fill of each frame: an input, and the prior where time has none
+        self.space_prior = bool(config.get("space_prior", False))
+        n_context += c if self.space_prior else 0
         self.in_channels = c + 1 + (c + n_context if self.prior != "none" else 0)
         self.out_channels = c * (2 if self.uncertainty else 1)
         # batch norm of the inputs: channels of very different scales (values, gaps in
@@ -326,9 +316,9 @@ class Generator(nn.Module):
         if not self.residual:
             features = features[:, :2]
         space = None
-        if self.space_blend is not None:
+        if self.space_prior:
             space = spatial_fill(y, m)
-            prior = blend_priors(prior, space, features[:, :2], self.space_blend, self.reach)
+            prior = with_space_prior(prior, space, features[:, :2], self.reach)
         extra = [prior.to(y.dtype), features.to(y.dtype)]
         if self.spatial:
             extra.append(spatial_residual(residuals, m).to(y.dtype))
@@ -338,8 +328,9 @@ class Generator(nn.Module):
 
     def first_guess(self, y: torch.Tensor, m: torch.Tensor,
                     context: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
-        """What the network corrects: interpolation in time, blended with a spatial fill
-        of each frame when ``space_blend`` is set (the untrained generator's output).
+        """What the network corrects (the untrained generator's output): interpolation in
+        time, and with ``space_prior`` the spatial fill of the frame where no observation
+        lies within ``reach``.
 
         Parameters
         ----------

@@ -207,7 +207,6 @@ class Run:
             wall_seconds=wall_seconds,
             validation_frames=trainer.val_sampler.t_range,
             held_out=self.held_out,
-            space_blend_fit=trainer.blend_fit,
         )
 
     @property
@@ -268,9 +267,9 @@ def _generator_config(cfg: TrainConfig, channels: int) -> dict[str, Any]:
         # new models also see the residuals spread in space; the key's own default stays
         # False so that models saved before it existed build as they were trained
         full = generator_config({**full, "spatial": True})
-    if "space_blend" not in cfg.generator_options and full["prior"] != "none":
-        # and a prior blended with a spatial fill, its weights fitted when training starts
-        full = generator_config({**full, "space_blend": "fit"})
+    if "space_prior" not in cfg.generator_options and full["prior"] != "none":
+        # and a spatial fill of each frame (the prior where time has no observation)
+        full = generator_config({**full, "space_prior": True})
     return full
 
 
@@ -417,23 +416,13 @@ def _warn_if_not_held_out(run: Run) -> None:
         f"({5 * run.cfg.fill_window}): no frames were held out, so the model trained on "
         "the whole record and validated (and was selected) on re-hidden pixels of those "
         "same frames. Its validation MAE is optimistic"
-        + _blend_words(run.trainer.blend_fit)
-        + ", and on a short, coarse record a spatial fill can do better: compare it with "
-        "fill(obs, 'biharmonic') using seainpaint.evaluate on pixels you hide yourself "
-        "before relying on it",
+        + ("; the network was given a spatial fill of each frame (generator option "
+           "space_prior), which short, coarse records need"
+           if run.trainer.G.space_prior else "")
+        + ", and on such a record a spatial fill alone can do better: compare the model "
+        "with fill(obs, 'biharmonic') using seainpaint.evaluate on pixels you hide "
+        "yourself before relying on it",
         SeainpaintWarning, stacklevel=3,
-    )
-
-
-def _blend_words(fit: dict[str, Any] | None) -> str:
-    """How the prior's blend was fitted, in words (empty without a blend)."""
-    if fit is None:
-        return ""
-    return (
-        "; its prior blends interpolation in time with a spatial fill of each frame, "
-        f"weighted by the gap in time (re-hidden pixels, normalised MAE: time "
-        f"{fit['mae_time_normalised']:.3g}, space {fit['mae_space_normalised']:.3g}, blend "
-        f"{fit['mae_blend_normalised']:.3g}; model.config['training']['space_blend_fit'])"
     )
 
 
@@ -441,8 +430,9 @@ def _prior_words(generator: torch.nn.Module) -> str:
     """What the step-0 generator is, in words, for the warnings."""
     if generator.prior == "none":
         return ""
-    if generator.space_blend is not None:
-        return " (its prior: interpolation in time blended with a spatial fill of each frame)"
+    if generator.space_prior:
+        return (" (interpolation in time, and a spatial fill of the frame where no "
+                "observation lies within reach)")
     return " (interpolation in time)"
 
 

@@ -49,7 +49,6 @@ from ..nn import (
 from ..nn.context import temporal_context
 from ..nn.discriminators import discriminator_base
 from ..nn.layers import fold_time, refresh_spectral_norm
-from ..nn.spatial import blend_bins, fit_blend, spatial_fill
 from ..occlusion import OcclusionProcess, apply_measurement
 from .data import Batch, WindowSampler
 
@@ -154,9 +153,6 @@ class Trainer:
         self.scale = np.asarray(scale, np.float64)
         self.step_hours = sampler.source.step
         torch.manual_seed(cfg.seed)
-        self.blend_fit: dict[str, Any] | None = None
-        if gen_config.get("space_blend") == "fit":
-            gen_config = {**gen_config, "space_blend": self._fit_space_blend(gen_config)}
         self.G = build_generator(gen_config).to(device)
         self.gen_config = self.G.config
         self.uses_context = self.G.prior != "none"
@@ -201,39 +197,6 @@ class Trainer:
         for i in range(n):
             out[i] = self.process.sample((length, ph, pw), rng)
         return out | ~sea[:, None]
-
-    def _fit_space_blend(self, gen_config: dict[str, Any], batches: int = 8) -> list[float]:
-        """Weights of the temporal prior against the spatial fill, per bin of the distance
-        to the nearest observation in time (:func:`~seainpaint.nn.spatial.fit_blend`),
-        fitted on training windows' observed pixels re-hidden by the process (own seed:
-        the same weights when a run resumes). The fit is kept in ``blend_fit``."""
-        rng = np.random.default_rng([self.cfg.seed, 104729])
-        causal = gen_config["prior"] == "causal"
-        collected: list[list[np.ndarray]] = [[], [], [], []]
-        for _ in range(batches):
-            batch = self.sampler.read(self.sampler.positions(rng, self.cfg.batch_size))
-            length = batch.values.shape[1]
-            keep = batch.observed & self._draw_masks(rng, len(batch.values), length, batch.sea)
-            vals = apply_measurement(batch.values, keep[..., None], self.c).astype(np.float32)
-            y = torch.from_numpy(np.ascontiguousarray(vals.transpose(0, 4, 1, 2, 3)))
-            m = torch.from_numpy(keep[:, None].astype(np.float32))
-            sl = slice(batch.lead, batch.lead + batch.length)
-            prior, features = temporal_context(y, m, torch.from_numpy(batch.hours),
-                                               reach=self.cfg.reach, step=self.step_hours,
-                                               causal=causal, frames=sl)
-            space = spatial_fill(y[:, :, sl], m[:, :, sl])
-            bins = blend_bins(features[:, :2], self.cfg.reach)
-            hidden = (batch.observed & ~keep)[:, None, sl]
-            target = np.nan_to_num(batch.values[:, sl]).transpose(0, 4, 1, 2, 3)
-            hidden = np.broadcast_to(hidden, target.shape)
-            for out, part in zip(collected, (prior.numpy(), space.numpy(),
-                                             np.broadcast_to(bins.numpy(), target.shape),
-                                             target), strict=True):
-                out.append(part[hidden])
-        time_prior, space_prior, bins, target = (np.concatenate(part) for part in collected)
-        weights, report = fit_blend(time_prior, space_prior, bins, target)
-        self.blend_fit = {"weights": weights, **report}
-        return weights
 
     def _inputs(self, batch: Batch, keep: np.ndarray) -> dict[str, torch.Tensor]:
         """Generator inputs for the window proper, with ``keep`` (B, L, h, w) observed."""
@@ -494,7 +457,6 @@ class Trainer:
             "best_calibration": self.best_calibration,
             "history": self.history,
             "config": self.cfg.to_json(),
-            "space_blend": self.G.space_blend,
         }
 
     def load_state(self, state: dict[str, Any], path: Path) -> None:
@@ -510,13 +472,6 @@ class Trainer:
                         f"not {mine[key]!r}; use the same options to resume, or another "
                         "checkpoint_dir"
                     )
-            if state.get("space_blend") != self.G.space_blend:
-                raise TrainingError(
-                    f"the checkpoint {str(path)!r} was made with the prior's blend weights "
-                    f"{state.get('space_blend')!r}, fitted on its field; this run fits "
-                    f"{self.G.space_blend!r}: resume on the same field, or use another "
-                    "checkpoint_dir"
-                )
             self.G.load_state_dict(state["G"])
             self.ema.load_state_dict(state["ema"])
             for net, key in ((self.Df, "Df"), (self.Ds, "Ds")):
