@@ -126,7 +126,7 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     None: the window), ``uncertainty`` (False: no error-scale head), ``residual`` (True:
     the leave-one-out residual channels of the context), ``spatial`` (False: those
     residuals also spread in space, :func:`~.context.spatial_residual`), ``space_prior``
-    (False: the network also sees a spatial fill of each frame,
+    (False; True: the network also sees a spatial fill of each frame,
     :func:`~.spatial.spatial_fill`, which is its prior where no observation lies within
     ``reach``), ``input_norm`` (batch norm of the inputs; True for "fast").
 
