@@ -70,8 +70,9 @@ def spatial_fill(y: torch.Tensor, m: torch.Tensor, sweeps: int = SWEEPS) -> torc
         pyramid = [(vals * obs, obs.expand(-1, c, -1, -1))]
         while max(pyramid[-1][0].shape[-2:]) > 4:
             pyramid.append(_pool(*pyramid[-1]))
-        total, count = pyramid[-1][0].sum((-2, -1), keepdim=True), pyramid[-1][1].sum(
-            (-2, -1), keepdim=True)
+        coarsest_values, coarsest_weight = pyramid[-1]
+        total = coarsest_values.sum((-2, -1), keepdim=True)
+        count = coarsest_weight.sum((-2, -1), keepdim=True)
         u = torch.where(count > 0, total / count.clamp_min(1e-12), torch.zeros_like(total))
         for level_values, level_weight in reversed(pyramid):
             u = nnf.interpolate(u, size=level_values.shape[-2:], mode="bilinear",
