@@ -36,7 +36,9 @@ CRPS and 1σ/2σ coverage (models with a standard error), FVD (seainpaint's smal
 network: ranks methods on this data, not comparable to published FVD; ``--no-fvd`` skips
 it) and MAE / best baseline. Learned rows are named by ``model.method``. For SST, the
 errors by cloud-cover bin of the frame (:func:`seainpaint.evaluate_by_cover`) follow for
-the default loss's model and the baselines.
+the default loss's model and the baselines, then its errors by distance to the nearest
+observation in time and in space (:func:`seainpaint.evaluate_by_distance`) beside linear
+in time and biharmonic: where the error is.
 
 Run ``python benchmarks/bench_accuracy.py``: 30 minutes of training per loss and cover
 (``--minutes``), 5 per OSTIA and video model: about 5 hours on 2 cores with the defaults.
@@ -59,7 +61,7 @@ import xarray as xr
 
 import seainpaint
 from seainpaint import synthetic
-from seainpaint.evaluation import format_cover_table, format_table
+from seainpaint.evaluation import format_cover_table, format_distance_table, format_table
 from seainpaint.io.samples import ostia_monthly
 from seainpaint.metrics import crps_ensemble, crps_gaussian
 
@@ -341,6 +343,14 @@ def table_text(df: pd.DataFrame) -> str:
     return out.to_string()
 
 
+def distance_text(truth: xr.DataArray, obs: xr.DataArray, fills: Mapping[str, xr.DataArray],
+                  axis: str) -> str:
+    """:func:`seainpaint.evaluate_by_distance` of ``fills``, bins without pixels left out."""
+    table = format_distance_table(seainpaint.evaluate_by_distance(truth, obs, dict(fills),
+                                                                  axis=axis))
+    return table[table["Pixels"] != "0"].to_string()
+
+
 def cover_text(truth: xr.DataArray, obs: xr.DataArray,
                fills: Mapping[str, xr.DataArray]) -> str:
     """:func:`seainpaint.evaluate_by_cover` of ``fills``, bins without frames left out."""
@@ -414,6 +424,13 @@ def sst_cover(threshold: float, losses: list[str], minutes: float, seed: int, si
     main = models[losses.index(default)].model.method
     print(f"\nError by cloud cover of the frame, {main} and the baselines:")
     print(cover_text(target, scored, {main: learned[main], **baselines}))
+    where = {main: learned[main], "linear in time": baselines["linear in time"],
+             "biharmonic": baselines["biharmonic"]}
+    for axis, words in (("time", "in time (frames)"), ("space", "in space (pixels)")):
+        print(f"\nError by distance to the nearest observation {words}, {main}, linear in "
+              f"time and biharmonic (Error share: the bin's share of the method's total "
+              f"absolute error):")
+        print(distance_text(target, scored, where, axis))
     return df, list(learned)
 
 

@@ -29,6 +29,7 @@ _EXPORTS = {
     "apply_measurement": ".occlusion",
     "evaluate": ".evaluation",
     "evaluate_by_cover": ".evaluation",
+    "evaluate_by_distance": ".evaluation",
     "fetch_sst": ".io.copernicus",
     "fill": ".filling",
     "land_mask": ".field",
@@ -55,6 +56,7 @@ __all__ = [
     "apply_measurement",
     "evaluate",
     "evaluate_by_cover",
+    "evaluate_by_distance",
     "fetch_sst",
     "fill",
     "land_mask",
@@ -89,7 +91,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time the names load lazily
     from . import metrics
     from .errors import *  # noqa: F403
-    from .evaluation import evaluate, evaluate_by_cover
+    from .evaluation import evaluate, evaluate_by_cover, evaluate_by_distance
     from .field import land_mask, observed_mask
     from .filling import fill
     from .io.copernicus import fetch_sst

@@ -6,7 +6,8 @@ over the hidden sea pixels as mean ± std over sequences of ``sequence_length`` 
 sequences (see :mod:`seainpaint.metrics`), CRPS and 1σ/2σ coverage for fills that carry a
 standard error, the effective resolution in space (px, km) and time (h) from the PSD
 score, the power ratio fill/truth per wavenumber band and the ratio of frame-to-frame
-change. :func:`evaluate_by_cover` gives the errors by cloud cover of the frame. The
+change. :func:`evaluate_by_cover` gives the errors by cloud cover of the frame,
+:func:`evaluate_by_distance` by how far the nearest observation lies in time or space. The
 tables can be printed (:func:`print_table`), formatted with ± (:func:`format_table`) and
 written as CSV, Markdown or JSON (:func:`write_table`, atomic).
 """
@@ -55,8 +56,10 @@ __all__ = [
     "calibration_curves",
     "evaluate",
     "evaluate_by_cover",
+    "evaluate_by_distance",
     "figure_paths",
     "format_cover_table",
+    "format_distance_table",
     "format_table",
     "frame_cover",
     "open_field",
@@ -547,6 +550,121 @@ def evaluate_by_cover(
     df = df.set_index(["method", COVER_INDEX])
     df.attrs = {"units": str(truth.attrs.get("units", "")), "bins": [float(e) for e in edges]}
     return df
+
+
+#: distance bins of :func:`evaluate_by_distance`: frames (time) and pixels (space)
+DISTANCE_BINS = {"time": (1, 2, 4, 7, 13, 25, 49), "space": (1, 2, 4, 8, 16, 32)}
+DISTANCE_INDEX = {"time": "Frames to an observation", "space": "Pixels to an observation"}
+DISTANCE_COLUMNS = ("Pixels", "Share (%)", "MAE", "RMSE", "Error share (%)")
+#: the bin of hidden pixels with no observation at all (in the record, in the frame)
+NO_OBSERVATION = "none"
+
+
+def _distance_bins(bins: Sequence[float]) -> np.ndarray:
+    edges = np.asarray(bins, dtype=np.float64)
+    if edges.ndim != 1 or edges.size < 1 or not np.all(np.diff(edges) > 0) or edges[0] <= 0:
+        raise SeainpaintError(f"bins must be increasing positive distances, got {list(bins)}")
+    return edges
+
+
+def _distance_label(lo: float, hi: float, axis: str) -> str:
+    if not np.isfinite(hi):
+        return f"≥ {lo:g}"
+    if axis == "time":  # whole frames: [lo, hi) is lo..hi-1
+        return f"{lo:g}" if hi - lo == 1 else f"{lo:g}–{hi - 1:g}"
+    return f"{lo:g}–{hi:g}"
+
+
+def evaluate_by_distance(
+    truth: xr.DataArray,
+    obs: xr.DataArray,
+    filled: Mapping[str, xr.DataArray] | Sequence[xr.DataArray] | xr.DataArray,
+    *,
+    axis: str = "time",
+    names: Sequence[str] | None = None,
+    bins: Sequence[float] | None = None,
+) -> pd.DataFrame:
+    """The errors on hidden pixels by how far the nearest observation lies, per method.
+
+    Where a fill errs depends on how far it had to reach: ``axis="time"`` bins each hidden
+    pixel by the frames to the nearest frame where that pixel is observed
+    (:func:`seainpaint.metrics.gaps.frames_to_observation`); ``axis="space"`` by the
+    distance in pixels to the nearest observed pixel of its frame (the cloud's edge,
+    :func:`seainpaint.metrics.gaps.pixels_to_observation`). Land is as in :func:`evaluate`.
+
+    Parameters
+    ----------
+    truth, obs, filled, names
+        As in :func:`evaluate`.
+    axis : {"time", "space"}
+        The distance binned by.
+    bins : sequence of float, optional
+        Lower edges of the bins, increasing and positive; each bin runs to the next edge,
+        the last one to infinity. Default ``1, 2, 4, 7, 13, 25, 49`` frames (time) and
+        ``1, 2, 4, 8, 16, 32`` pixels (space). Hidden pixels with no observation at all
+        (never in the record; none in the frame) form the last bin, ``"none"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``(method, "Frames to an observation" | "Pixels to an observation")`` with
+        bin labels such as ``"4–6"``; columns ``Pixels`` (hidden pixel values scored),
+        ``Share (%)`` (of the method's scored hidden pixels), ``MAE``, ``RMSE`` and ``Error
+        share (%)`` (the bin's share of the method's total absolute error: where the error
+        is). Every bin is listed for every method. ``df.attrs`` holds ``units``, ``axis``
+        and ``bins``.
+
+    Raises
+    ------
+    SeainpaintError
+        Unknown axis or bad bins.
+    """
+    if axis not in DISTANCE_BINS:
+        raise SeainpaintError(f"axis={axis!r}; choose one of {sorted(DISTANCE_BINS)}")
+    edges = _distance_bins(DISTANCE_BINS[axis] if bins is None else bins)
+    case = _prepare(truth, obs, filled, names)
+    distance = (metrics.frames_to_observation(case.observed) if axis == "time"
+                else metrics.pixels_to_observation(case.observed))
+    uppers = np.append(edges[1:], np.inf)
+    groups = [(_distance_label(lo, hi, axis), (distance >= lo) & (distance < hi))
+              for lo, hi in zip(edges, uppers, strict=True)]
+    groups.append((NO_OBSERVATION, np.isinf(distance)))
+    rows = []
+    for name in case.fields:
+        f_all = case.values(name)
+        scored = [metrics.errors_from_arrays(case.t_all, f_all, case.hidden & where)
+                  for _, where in groups]
+        n_total = sum(err["n"] for err in scored)
+        abs_total = sum(err["n"] * err["mae"] for err in scored if err["n"])
+        for (label, _), err in zip(groups, scored, strict=True):
+            n = err["n"]
+            rows.append((name, label, n, 100.0 * n / n_total if n_total else math.nan,
+                         err["mae"], err["rmse"],
+                         (100.0 * n * err["mae"] / abs_total if n else 0.0) if abs_total
+                         else math.nan))
+    index = DISTANCE_INDEX[axis]
+    df = pd.DataFrame(rows, columns=["method", index, *DISTANCE_COLUMNS])
+    df = df.set_index(["method", index])
+    df.attrs = {"units": str(truth.attrs.get("units", "")), "axis": axis,
+                "bins": [float(e) for e in edges]}
+    return df
+
+
+def format_distance_table(by_distance: pd.DataFrame) -> pd.DataFrame:
+    """:func:`evaluate_by_distance`'s table as strings, one row per method and bin."""
+    index = by_distance.index.names[1]
+    flat = by_distance.reset_index().set_index("method")
+    out = pd.DataFrame(index=flat.index)
+    out[index] = flat[index].astype(str)
+    out["Pixels"] = flat["Pixels"].astype(int).astype(str)
+    out["Share (%)"] = [_fmt(v, 1) for v in flat["Share (%)"]]
+    units = units_label(by_distance.attrs.get("units"))
+    for col in ("MAE", "RMSE"):
+        label = f"{col} ({units})" if units and len(units) <= 6 else col
+        out[label] = [_fmt_sig(v) for v in flat[col]]
+    out["Error share (%)"] = [_fmt(v, 1) for v in flat["Error share (%)"]]
+    out.attrs = dict(by_distance.attrs)
+    return out
 
 
 def open_filled(

@@ -360,6 +360,82 @@ def test_evaluate_by_cover_constructed_case():
     assert cover_rows[2][:4] == ["constructed", "20–40", "2", "55"]
 
 
+def test_distances_to_an_observation_known_answers():
+    from seainpaint.metrics import frames_to_observation, pixels_to_observation
+
+    observed = np.zeros((7, 1, 3), dtype=bool)
+    observed[[1, 5], 0, 0] = True  # pixel 0 seen at frames 1 and 5
+    observed[3, 0, 1] = True  # pixel 1 at frame 3 only; pixel 2 never
+    frames = frames_to_observation(observed)[:, 0, :]
+    np.testing.assert_array_equal(frames[:, 0], [1, 0, 1, 2, 1, 0, 1])
+    np.testing.assert_array_equal(frames[:, 1], [3, 2, 1, 0, 1, 2, 3])
+    assert np.isinf(frames[:, 2]).all()
+    grid = np.zeros((2, 5, 5), dtype=bool)
+    grid[0, 0, 0] = True  # frame 1 has no observation
+    pixels = pixels_to_observation(grid)
+    assert pixels[0, 0, 0] == 0 and pixels[0, 0, 4] == 4
+    assert pixels[0, 3, 4] == pytest.approx(5.0)  # Euclidean: a 3-4-5 triangle
+    assert np.isinf(pixels[1]).all()
+
+
+def test_evaluate_by_distance_constructed_case():
+    # one 1 × 6 strip over 9 frames: columns 0-2 observed at frame 0 only (hidden frames
+    # 1-8 frames from an observation), columns 3-5 at frames 0 and 8 (1-4 frames); the
+    # fill errs on each hidden pixel by that distance in frames
+    n_time = 9
+    truth = xr.DataArray(np.random.default_rng(1).normal(size=(n_time, 1, 6)),
+                         dims=("time", "y", "x"), attrs={"units": "K"})
+    keep = np.zeros(truth.shape, dtype=bool)
+    keep[0] = True
+    keep[8, :, 3:] = True
+    from seainpaint.metrics import frames_to_observation
+
+    distance = frames_to_observation(keep)
+    err = np.where(keep, 0.0, distance)
+    obs, filled = truth.where(keep), truth + err
+    df = seainpaint.evaluate_by_distance(truth, obs, {"constructed": filled, "perfect": truth})
+    assert df.index.names == ["method", "Frames to an observation"]
+    table = df.loc["constructed"]
+    assert list(table.index) == ["1", "2–3", "4–6", "7–12", "13–24", "25–48", "≥ 49", "none"]
+    hidden = ~keep
+    abs_total = err[hidden].sum()
+    for label, lo, hi in [("1", 1, 2), ("2–3", 2, 4), ("4–6", 4, 7), ("7–12", 7, 13)]:
+        inside = hidden & (distance >= lo) & (distance < hi)
+        assert table.loc[label, "Pixels"] == inside.sum()
+        assert table.loc[label, "MAE"] == pytest.approx(err[inside].mean())
+        assert table.loc[label, "RMSE"] == pytest.approx(np.sqrt((err[inside] ** 2).mean()))
+        assert table.loc[label, "Share (%)"] == pytest.approx(100 * inside.sum() / hidden.sum())
+        assert table.loc[label, "Error share (%)"] == pytest.approx(
+            100 * err[inside].sum() / abs_total)
+    assert table["Pixels"].sum() == hidden.sum()
+    assert table["Error share (%)"].sum() == pytest.approx(100.0)
+    assert table.loc["none", "Pixels"] == 0 and np.isnan(table.loc["none", "MAE"])
+    assert (df.loc["perfect", "MAE"].dropna() == 0).all()
+    assert df.loc["perfect", "Error share (%)"].isna().all()  # no error at all: no share
+
+    # in space: a frame observed on its left column only; pixels j columns away err by j
+    space_keep = np.zeros((3, 4, 4), dtype=bool)
+    space_keep[0, :, 0] = True  # frame 1: nothing observed; frame 2 all (so no land)
+    space_keep[2] = True
+    truth2 = xr.DataArray(np.zeros((3, 4, 4)), dims=("time", "y", "x"))
+    columns = np.broadcast_to(np.arange(4.0), (3, 4, 4))
+    fill2 = xr.DataArray(np.where(space_keep, 0.0, columns), dims=("time", "y", "x"))
+    by_space = seainpaint.evaluate_by_distance(truth2, truth2.where(space_keep), [fill2],
+                                               axis="space", bins=[1, 2, 3])
+    rows = by_space.loc["method 1"]
+    assert list(rows.index) == ["1–2", "2–3", "≥ 3", "none"]
+    assert rows["Pixels"].tolist() == [4, 4, 4, 16]
+    assert rows["MAE"].tolist()[:3] == [1.0, 2.0, 3.0]
+    assert rows.loc["none", "MAE"] == pytest.approx(1.5)
+    for bad in ([], [0, 1], [3, 2]):
+        with pytest.raises(SeainpaintError, match="bins"):
+            seainpaint.evaluate_by_distance(truth, obs, [filled], bins=bad)
+    with pytest.raises(SeainpaintError, match="axis"):
+        seainpaint.evaluate_by_distance(truth, obs, [filled], axis="depth")
+    text = seainpaint.evaluation.format_distance_table(df)
+    assert text.loc["constructed"].iloc[0].tolist()[:2] == ["1", str(table.loc["1", "Pixels"])]
+
+
 def test_cli_evaluate_new_scores_and_figures(noise_case, tmp_path):
     truth, obs, land = noise_case
     truth, obs = truth.isel(time=slice(0, 24)), obs.isel(time=slice(0, 24))

@@ -22,6 +22,7 @@ One module per job: :mod:`~seainpaint.metrics.regions` (which pixels count),
 power ratio per band), :mod:`~seainpaint.metrics.probabilistic` (CRPS, coverage and
 reliability of a standard error; the CRPS of an ensemble),
 :mod:`~seainpaint.metrics.correlation` (how errors correlate in space and time),
+:mod:`~seainpaint.metrics.gaps` (how far a hidden pixel lies from an observation),
 :mod:`~seainpaint.metrics.temporal`,
 :mod:`~seainpaint.metrics.frechet` (FID, FVD) and
 :mod:`~seainpaint.metrics.features` (the feature networks, the only one using torch).
@@ -33,6 +34,7 @@ from ..errors import FeatureNetError
 from .correlation import error_correlation
 from .features import FeatureNet, PretrainedFeatures, SmallFeatureNet, load_i3d, load_inception
 from .frechet import fid, frechet_distance, fvd, gaussian_stats
+from .gaps import frames_to_observation, pixels_to_observation
 from .pointwise import bias, errors_from_arrays, mae, masked_errors, rmse
 from .probabilistic import (
     calibration_curve,
@@ -68,6 +70,7 @@ __all__ = [
     "error_correlation",
     "errors_from_arrays",
     "fid",
+    "frames_to_observation",
     "frechet_distance",
     "fvd",
     "gaussian_scores",
@@ -78,6 +81,7 @@ __all__ = [
     "mae",
     "masked_errors",
     "occlusion_rate",
+    "pixels_to_observation",
     "power_spectrum",
     "psd_score",
     "region_mask",
