@@ -460,6 +460,12 @@ def evaluate(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the table here."),
     sequence_length: int = typer.Option(24, help="Frames per sequence (mean ± std over them)."),
     no_fid: bool = typer.Option(False, "--no-fid", help="Skip FID and FVD."),
+    by_distance: bool = typer.Option(
+        False,
+        "--by-distance",
+        help="Also the errors by distance to the nearest observation: in frames (time) and "
+        "in pixels (space), with each bin's share of the total error.",
+    ),
     plot: str | None = typer.Option(
         None,
         "--plot",
@@ -477,12 +483,14 @@ def evaluate(
     Prints MAE, RMSE and bias on the hidden pixels, RMSE on the observed ones, FID, FVD,
     effective resolution (px, km, h), power ratio per band, CRPS and 1σ/2σ coverage for
     fills with a standard error, then the errors by cloud cover of the frame (a second
-    table; --format csv holds the first table only).
+    table) and, with --by-distance, by distance to the nearest observation in time and in
+    space (--format csv holds the first table only).
     """
     from .errors import SeainpaintError
     from .evaluation import (
         FORMATS,
         evaluate_by_cover,
+        evaluate_by_distance,
         figure_paths,
         open_field,
         open_filled,
@@ -510,14 +518,18 @@ def evaluate(
         features=False if no_fid else None,
     )
     by_cover = evaluate_by_cover(truth_field, obs_field, fields, names=method_names)
+    axes = ("time", "space") if by_distance else ()
+    distances = [evaluate_by_distance(truth_field, obs_field, fields, names=method_names,
+                                      axis=axis) for axis in axes]
     if output is not None:
         out_fmt = None if fmt == "table" else fmt
-        path = write_table(table, output, out_fmt, overwrite=overwrite, by_cover=by_cover)
+        path = write_table(table, output, out_fmt, overwrite=overwrite, by_cover=by_cover,
+                           by_distance=distances)
         typer.echo(f"wrote {path}", err=True)
     if fmt == "table":
-        print_table(table, by_cover=by_cover)
+        print_table(table, by_cover=by_cover, by_distance=distances)
     elif output is None:
-        typer.echo(render_table(table, fmt, by_cover), nl=False)
+        typer.echo(render_table(table, fmt, by_cover, distances), nl=False)
     if figures is not None:
         from .plot import plot_calibration, plot_psd_score
 

@@ -794,11 +794,42 @@ def _cover_caption(by_cover: pd.DataFrame) -> str:
     )
 
 
-def _markdown(df: pd.DataFrame, by_cover: pd.DataFrame | None = None) -> str:
-    text = markdown_table(format_table(df)) + "\n" + _caption(df) + "\n"
+def _distance_caption(by_distance: pd.DataFrame) -> str:
+    where = ("frames to the nearest frame where the pixel is observed"
+             if by_distance.attrs.get("axis") == "time" else
+             "pixels to the nearest observed pixel of the frame")
+    return (f"MAE and RMSE over the hidden sea pixels by {where} (none: no observation at "
+            "all); Error share: the bin's share of the method's total absolute error.")
+
+
+@dataclass(frozen=True)
+class _Breakdown:
+    """A table that follows the main one: the errors broken down by cover or distance."""
+
+    title: str
+    key: str  # its object in the JSON output
+    table: pd.DataFrame  # as strings
+    caption: str
+    raw: pd.DataFrame
+
+
+def _breakdowns(by_cover: pd.DataFrame | None,
+                by_distance: Sequence[pd.DataFrame]) -> list[_Breakdown]:
+    out = []
     if by_cover is not None:
-        text += "\n" + markdown_table(format_cover_table(by_cover))
-        text += "\n" + _cover_caption(by_cover) + "\n"
+        out.append(_Breakdown("error by cloud cover", "by_cover", format_cover_table(by_cover),
+                              _cover_caption(by_cover), by_cover))
+    for table in by_distance:
+        axis = table.attrs.get("axis", "time")
+        out.append(_Breakdown(f"error by distance in {axis}", f"by_distance_{axis}",
+                              format_distance_table(table), _distance_caption(table), table))
+    return out
+
+
+def _markdown(df: pd.DataFrame, breakdowns: Sequence[_Breakdown] = ()) -> str:
+    text = markdown_table(format_table(df)) + "\n" + _caption(df) + "\n"
+    for extra in breakdowns:
+        text += "\n" + markdown_table(extra.table) + "\n" + extra.caption + "\n"
     return text
 
 
@@ -833,6 +864,7 @@ def _clean(v: Any) -> Any:
 
 
 def _cover_json(by_cover: pd.DataFrame) -> dict[str, Any]:
+    """A breakdown table (by cover or distance) as ``{method: {bin: {column: value}}}``."""
     out: dict[str, Any] = {}
     for (method, label), row in by_cover.iterrows():
         cells = {
@@ -843,7 +875,7 @@ def _cover_json(by_cover: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
-def _json(df: pd.DataFrame, by_cover: pd.DataFrame | None = None) -> str:
+def _json(df: pd.DataFrame, breakdowns: Sequence[_Breakdown] = ()) -> str:
     payload: dict[str, Any] = {
         "methods": {
             str(name): {str(k): _clean(float(v)) for k, v in row.items()}
@@ -851,12 +883,13 @@ def _json(df: pd.DataFrame, by_cover: pd.DataFrame | None = None) -> str:
         },
         "meta": {k: v for k, v in df.attrs.items()},
     }
-    if by_cover is not None:
-        payload["by_cover"] = _cover_json(by_cover)
+    for extra in breakdowns:
+        payload[extra.key] = _cover_json(extra.raw)
     return json.dumps(payload, indent=2) + "\n"
 
 
-def render_table(df: pd.DataFrame, format: str, by_cover: pd.DataFrame | None = None) -> str:
+def render_table(df: pd.DataFrame, format: str, by_cover: pd.DataFrame | None = None,
+                 by_distance: Sequence[pd.DataFrame] = ()) -> str:
     """The table as text: ``"csv"`` (numbers), ``"markdown"`` (mean±std) or ``"json"``.
 
     Parameters
@@ -869,23 +902,26 @@ def render_table(df: pd.DataFrame, format: str, by_cover: pd.DataFrame | None = 
         Output of :func:`evaluate_by_cover`: a second table in ``"table"`` and
         ``"markdown"``, a ``"by_cover"`` object in ``"json"``; CSV holds one table, the
         main one (write the cover table with ``by_cover.to_csv``).
+    by_distance : sequence of pandas.DataFrame
+        Outputs of :func:`evaluate_by_distance` (time, space): further tables, and
+        ``"by_distance_time"`` / ``"by_distance_space"`` objects in ``"json"``.
 
     Returns
     -------
     str
     """
     fmt = format.lower()
+    breakdowns = _breakdowns(by_cover, by_distance)
     if fmt == "csv":
         return df.to_csv(float_format="%.6g")
     if fmt in ("markdown", "md"):
-        return _markdown(df, by_cover)
+        return _markdown(df, breakdowns)
     if fmt == "json":
-        return _json(df, by_cover)
+        return _json(df, breakdowns)
     if fmt == "table":
         text = format_table(df).to_string() + "\n" + _caption(df) + "\n"
-        if by_cover is not None:
-            text += "\n" + format_cover_table(by_cover).to_string()
-            text += "\n" + _cover_caption(by_cover) + "\n"
+        for extra in breakdowns:
+            text += "\n" + extra.table.to_string() + "\n" + extra.caption + "\n"
         return text
     raise SeainpaintError(f"unknown table format {format!r}; choose one of {FORMATS}")
 
@@ -897,6 +933,7 @@ def write_table(
     *,
     overwrite: bool = False,
     by_cover: pd.DataFrame | None = None,
+    by_distance: Sequence[pd.DataFrame] = (),
 ) -> Path:
     """Write the table atomically as CSV, Markdown or JSON.
 
@@ -912,6 +949,8 @@ def write_table(
         Replace an existing file.
     by_cover : pandas.DataFrame, optional
         Output of :func:`evaluate_by_cover`, written with it (see :func:`render_table`).
+    by_distance : sequence of pandas.DataFrame
+        Outputs of :func:`evaluate_by_distance`, written with it.
 
     Returns
     -------
@@ -922,7 +961,7 @@ def write_table(
     path = Path(path)
     if format is None or format == "table":
         format = {".csv": "csv", ".json": "json"}.get(path.suffix.lower(), "markdown")
-    text = render_table(df, format, by_cover)
+    text = render_table(df, format, by_cover, by_distance)
 
     def write(tmp: Path) -> None:
         tmp.write_text(text, encoding="utf-8")
@@ -951,18 +990,19 @@ def print_table(
     console: Any = None,
     title: str | None = None,
     by_cover: pd.DataFrame | None = None,
+    by_distance: Sequence[pd.DataFrame] = (),
 ) -> None:
     """Print the table with rich (mean ± std merged), with its caption.
 
     With ``by_cover`` (from :func:`evaluate_by_cover`), the errors by cloud cover follow
-    as a second table.
+    as a second table; with ``by_distance`` (from :func:`evaluate_by_distance`), the
+    errors by distance to the nearest observation.
     """
     from rich.console import Console
 
     tables = [_rich_table(format_table(df), title or "seainpaint evaluation", _caption(df))]
-    if by_cover is not None:
-        cover = format_cover_table(by_cover)
-        tables.append(_rich_table(cover, "error by cloud cover", _cover_caption(by_cover)))
+    tables += [_rich_table(extra.table, extra.title, extra.caption)
+               for extra in _breakdowns(by_cover, by_distance)]
     if console is None:
         # wide enough that no number is cut, whatever the terminal says
         console = Console()

@@ -466,10 +466,29 @@ def test_cli_evaluate_new_scores_and_figures(noise_case, tmp_path):
     bins = data["by_cover"]["linear"]
     assert set(bins) == {"0–20", "20–40", "40–60", "60–80", "80–100"}
     assert sum(b["Pixels"] for b in bins.values()) == int(hidden.sum())
+    assert "by_distance_time" not in data  # only when asked
+    res = runner.invoke(app, [*args, "--format", "json", "--by-distance"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    for axis in ("time", "space"):
+        expected = seainpaint.evaluate_by_distance(truth, obs, {"linear": with_sigma}, axis=axis)
+        got = data[f"by_distance_{axis}"]["linear"]
+        assert list(got) == list(expected.loc["linear"].index)
+        assert sum(b["Pixels"] for b in got.values()) == int(hidden.sum())
+        for label, cells in got.items():
+            want = expected.loc[("linear", label), "MAE"]
+            assert cells["MAE"] == (None if np.isnan(want) else pytest.approx(want)), label
+    res = runner.invoke(app, [*args, "--by-distance", "--format", "markdown"])
+    assert res.exit_code == 0, res.output
+    assert "Frames to an observation" in res.stdout and "Pixels to an observation" in res.stdout
+    res = runner.invoke(app, [*args, "--by-distance"])
+    assert res.exit_code == 0, res.output
+    assert "error by distance in time" in res.stdout and "error by distance in space" in res.stdout
     # the rich tables, and the two figures under a prefix
     res = runner.invoke(app, [*args, "--plot", str(tmp_path / "figs" / "run")])
     assert res.exit_code == 0, res.output
     assert "Effective resolution" in res.stdout and "error by cloud cover" in res.stdout
+    assert "error by distance" not in res.stdout
     figs = sorted(p.name for p in (tmp_path / "figs").iterdir())
     assert figs == ["run_calibration.png", "run_psd_score.png"]  # no temporary left
     # an existing figure is refused before anything is computed, unless --overwrite
