@@ -587,10 +587,10 @@ def evaluate_by_distance(
     """The errors on hidden pixels by how far the nearest observation lies, per method.
 
     Where a fill errs depends on how far it had to reach: ``axis="time"`` bins each hidden
-    pixel by the frames to the nearest frame where that pixel is observed
-    (:func:`seainpaint.metrics.gaps.frames_to_observation`); ``axis="space"`` by the
-    distance in pixels to the nearest observed pixel of its frame (the cloud's edge,
-    :func:`seainpaint.metrics.gaps.pixels_to_observation`). Land is as in :func:`evaluate`.
+    pixel by the frames to the nearest frame where that pixel is observed, ``axis="space"``
+    by the distance in pixels to the nearest observed pixel of its frame (the cloud's
+    edge); see :func:`seainpaint.metrics.distance_to_observation`. Land is as in
+    :func:`evaluate`.
 
     Parameters
     ----------
@@ -620,11 +620,10 @@ def evaluate_by_distance(
         Unknown axis or bad bins.
     """
     if axis not in DISTANCE_BINS:
-        raise SeainpaintError(f"axis={axis!r}; choose one of {sorted(DISTANCE_BINS)}")
+        raise SeainpaintError(f"axis={axis!r}; choose one of {tuple(DISTANCE_BINS)}")
     edges = _distance_bins(DISTANCE_BINS[axis] if bins is None else bins)
     case = _prepare(truth, obs, filled, names)
-    distance = (metrics.frames_to_observation(case.observed) if axis == "time"
-                else metrics.pixels_to_observation(case.observed))
+    distance = metrics.distance_to_observation(case.observed, axis)
     uppers = np.append(edges[1:], np.inf)
     groups = [(_distance_label(lo, hi, axis), (distance >= lo) & (distance < hi))
               for lo, hi in zip(edges, uppers, strict=True)]

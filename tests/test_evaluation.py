@@ -361,21 +361,23 @@ def test_evaluate_by_cover_constructed_case():
 
 
 def test_distances_to_an_observation_known_answers():
-    from seainpaint.metrics import frames_to_observation, pixels_to_observation
+    from seainpaint.metrics import distance_to_observation
 
     observed = np.zeros((7, 1, 3), dtype=bool)
     observed[[1, 5], 0, 0] = True  # pixel 0 seen at frames 1 and 5
     observed[3, 0, 1] = True  # pixel 1 at frame 3 only; pixel 2 never
-    frames = frames_to_observation(observed)[:, 0, :]
+    frames = distance_to_observation(observed, "time")[:, 0, :]
     np.testing.assert_array_equal(frames[:, 0], [1, 0, 1, 2, 1, 0, 1])
     np.testing.assert_array_equal(frames[:, 1], [3, 2, 1, 0, 1, 2, 3])
     assert np.isinf(frames[:, 2]).all()
     grid = np.zeros((2, 5, 5), dtype=bool)
     grid[0, 0, 0] = True  # frame 1 has no observation
-    pixels = pixels_to_observation(grid)
+    pixels = distance_to_observation(grid, "space")
     assert pixels[0, 0, 0] == 0 and pixels[0, 0, 4] == 4
     assert pixels[0, 3, 4] == pytest.approx(5.0)  # Euclidean: a 3-4-5 triangle
     assert np.isinf(pixels[1]).all()
+    with pytest.raises(SeainpaintError, match="axis"):
+        distance_to_observation(grid, "depth")
 
 
 def test_evaluate_by_distance_constructed_case():
@@ -388,9 +390,9 @@ def test_evaluate_by_distance_constructed_case():
     keep = np.zeros(truth.shape, dtype=bool)
     keep[0] = True
     keep[8, :, 3:] = True
-    from seainpaint.metrics import frames_to_observation
+    from seainpaint.metrics import distance_to_observation
 
-    distance = frames_to_observation(keep)
+    distance = distance_to_observation(keep, "time")
     err = np.where(keep, 0.0, distance)
     obs, filled = truth.where(keep), truth + err
     df = seainpaint.evaluate_by_distance(truth, obs, {"constructed": filled, "perfect": truth})

@@ -34,7 +34,7 @@ from ..errors import FeatureNetError
 from .correlation import error_correlation
 from .features import FeatureNet, PretrainedFeatures, SmallFeatureNet, load_i3d, load_inception
 from .frechet import fid, frechet_distance, fvd, gaussian_stats
-from .gaps import frames_to_observation, pixels_to_observation
+from .gaps import distance_to_observation
 from .pointwise import bias, errors_from_arrays, mae, masked_errors, rmse
 from .probabilistic import (
     calibration_curve,
@@ -66,11 +66,11 @@ __all__ = [
     "coverage",
     "crps_ensemble",
     "crps_gaussian",
+    "distance_to_observation",
     "effective_resolution",
     "error_correlation",
     "errors_from_arrays",
     "fid",
-    "frames_to_observation",
     "frechet_distance",
     "fvd",
     "gaussian_scores",
@@ -81,7 +81,6 @@ __all__ = [
     "mae",
     "masked_errors",
     "occlusion_rate",
-    "pixels_to_observation",
     "power_spectrum",
     "psd_score",
     "region_mask",
