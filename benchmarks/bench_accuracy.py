@@ -9,7 +9,7 @@ model learns from the field's own clouds; no truth, no cloud model). The last 24
 are then filled as one field by each model and, in the same run, by DINEOF (the 240 frames
 at once, and per 24-frame window), linear interpolation in time and biharmonic inpainting.
 The field has no land: an all-sea mask is passed, so pixels cloudy during a whole window
-are filled and scored too.
+are filled and scored too (``--skip-sst`` to skip).
 
 **OSTIA** (``--skip-ostia`` to skip): the real monthly SST shipped with seainpaint (real
 land), 40 % of its sea hidden by synthetic clouds; the default model trains on the cloudy
@@ -522,6 +522,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--thresholds", default=",".join(f"{t:g}" for t in THRESHOLDS),
                         help="LWP thresholds in g m-2 (default %(default)s)")
     parser.add_argument("--seed", type=int, default=1, help="data and mask seed")
+    parser.add_argument("--skip-sst", action="store_true", help="no synthetic SST tables")
     parser.add_argument("--skip-ostia", action="store_true", help="no OSTIA table")
     parser.add_argument("--skip-video", action="store_true", help="no natural-video tables")
     parser.add_argument("--no-fvd", action="store_true", help="skip FID/FVD")
@@ -549,9 +550,10 @@ def main() -> None:
           f"losses {', '.join(losses)}, {args.minutes:g} min per SST model"
           + (" (--quick: sizes and budgets shrunk, numbers mean nothing)" if args.quick else ""))
     print(LEGEND)
-    results = {t: sst_cover(t, losses, args.minutes, args.seed, sizes, not args.no_fvd,
-                            args.save_models, args.members) for t in thresholds}
-    summary(results)
+    if not args.skip_sst:
+        results = {t: sst_cover(t, losses, args.minutes, args.seed, sizes, not args.no_fvd,
+                                args.save_models, args.members) for t in thresholds}
+        summary(results)
     if not args.skip_ostia:
         ostia_section(args.ostia_minutes, args.seed, not args.no_fvd, args.members)
     if not args.skip_video:

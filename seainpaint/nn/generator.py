@@ -101,7 +101,7 @@ from .layers import (
     plain_state_dict,
     unfold_time,
 )
-from .spatial import spatial_fill, with_space_prior
+from .spatial import SPACE_FILLS, with_space_prior
 
 ARCHS = ("fast", "paper")
 VARIANTS = ("spatiotemporal", "static", "recurrent")
@@ -126,9 +126,10 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     None: the window), ``uncertainty`` (False: no error-scale head), ``residual`` (True:
     the leave-one-out residual channels of the context), ``spatial`` (False: those
     residuals also spread in space, :func:`~.context.spatial_residual`), ``space_prior``
-    (False; True: the network also sees a spatial fill of each frame,
-    :func:`~.spatial.spatial_fill`, which is its prior where no observation lies within
-    ``reach``), ``input_norm`` (batch norm of the inputs; True for "fast").
+    (False; True: the network also sees a spatial fill of each frame, which is its prior
+    where no observation lies within ``reach``), ``space_fill`` (that fill: "harmonic",
+    :func:`~.spatial.spatial_fill`, the default, or "spline", :func:`~.spatial.spline_fill`),
+    ``input_norm`` (batch norm of the inputs; True for "fast").
 
     Raises
     ------
@@ -138,7 +139,7 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
     cfg = dict(config or {})
     known = {"arch", "variant", "channels", "base", "spectral_norm", "attention",
              "temporal_kernel", "prior", "reach", "uncertainty", "residual", "spatial",
-             "space_prior", "input_norm"}
+             "space_prior", "space_fill", "input_norm"}
     unknown = sorted(set(cfg) - known)
     if unknown:
         raise ConfigError(f"unknown generator config keys {unknown}; known: {sorted(known)}")
@@ -186,6 +187,10 @@ def generator_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
                           f"{cfg['space_prior']!r}")
     if cfg["space_prior"] and prior == "none":
         raise ConfigError("'space_prior' adds a spatial fill to the prior: it needs a prior")
+    cfg.setdefault("space_fill", "harmonic")  # models saved before the spline have this one
+    if cfg["space_fill"] not in SPACE_FILLS:
+        raise ConfigError(f"unknown space_fill {cfg['space_fill']!r}; choose one of "
+                          f"{tuple(SPACE_FILLS)}")
     if variant == "static" and prior != "none":
         raise ConfigError("a static generator processes frames independently: prior must "
                           f"be 'none', got {prior!r}")
@@ -233,6 +238,7 @@ class Generator(nn.Module):
         n_context += c * len(SPATIAL_SCALES) if self.spatial else 0
         # a spatial fill of each frame: an input, and the prior where time has none
         self.space_prior = bool(config.get("space_prior", False))
+        self.space_fill = SPACE_FILLS[config.get("space_fill", "harmonic")]
         n_context += c if self.space_prior else 0
         self.in_channels = c + 1 + (c + n_context if self.prior != "none" else 0)
         self.out_channels = c * (2 if self.uncertainty else 1)
@@ -317,7 +323,7 @@ class Generator(nn.Module):
             features = features[:, :2]
         space = None
         if self.space_prior:
-            space = spatial_fill(y, m)
+            space = self.space_fill(y, m)
             prior = with_space_prior(prior, space, features[:, :2], self.reach)
         extra = [prior.to(y.dtype), features.to(y.dtype)]
         if self.spatial:

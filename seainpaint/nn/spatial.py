@@ -3,14 +3,15 @@
 Interpolation in time (:func:`~.context.temporal_context`) is the better guess where a
 pixel was observed an hour ago; a smooth fill of the frame from the pixels observed in it
 now is better where the pixel has been hidden for days, or where frames are a month apart
-(monthly analyses, short records). :func:`spatial_fill` is that fill: a harmonic
-(membrane) interpolation solved coarse to fine on a pyramid, a few Jacobi sweeps per
-level, in torch (tens of milliseconds for a training batch, on tiles of any size): a
-cheaper, slightly rougher cousin of the ``biharmonic`` baseline.
+(monthly analyses, short records). Two such fills, in torch, on tiles of any size:
+:func:`spatial_fill`, a harmonic (membrane) interpolation solved coarse to fine on a
+pyramid with a few Jacobi sweeps per level, and :func:`spline_fill`, a spline in tension
+(between the harmonic fill and the ``biharmonic`` baseline) solved by conjugate gradients
+from it, which keeps the gradients that the harmonic fill flattens in a gap.
 
-A generator with ``space_prior`` gets it as an input channel, and as its prior where no
-observation lies within ``reach`` frames (:func:`with_space_prior`), where interpolation
-in time has nothing to offer but the mean.
+A generator with ``space_prior`` gets one of them (its ``space_fill``) as an input
+channel, and as its prior where no observation lies within ``reach`` frames
+(:func:`with_space_prior`), where interpolation in time has nothing to offer but the mean.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ import torch.nn.functional as nnf
 
 #: sweeps per pyramid level of :func:`spatial_fill`
 SWEEPS = 10
+#: tension of :func:`spline_fill` (0: biharmonic, 1: harmonic)
+TENSION = 0.25
+#: conjugate-gradient steps of :func:`spline_fill`
+SPLINE_ITERATIONS = 40
 
 
 def _pool(values: torch.Tensor, weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -84,6 +89,67 @@ def spatial_fill(y: torch.Tensor, m: torch.Tensor, sweeps: int = SWEEPS) -> torc
         return u.reshape(b, t, c, h, w).transpose(1, 2)
 
 
+def _laplacian(u: torch.Tensor) -> torch.Tensor:
+    """Five-point Laplacian with zero normal gradient at the edges (replicated)."""
+    p = nnf.pad(u, (1, 1, 1, 1), mode="replicate")
+    return p[..., :-2, 1:-1] + p[..., 2:, 1:-1] + p[..., 1:-1, :-2] + p[..., 1:-1, 2:] - 4 * u
+
+
+def spline_fill(y: torch.Tensor, m: torch.Tensor, tension: float = TENSION,
+                iterations: int = SPLINE_ITERATIONS) -> torch.Tensor:
+    """Fill every frame with a spline in tension through its observed pixels.
+
+    The missing pixels minimise ``(1 - tension) |∇²u|² + tension |∇u|²`` with the observed
+    ones fixed (Smith & Wessel 1990, GMT's ``surface``): 0 is the biharmonic (minimum
+    curvature) spline, which extends gradients into a gap and can overshoot in large ones;
+    1 the harmonic fill of :func:`spatial_fill`, which flattens towards the gap's middle. A
+    little tension keeps the first and avoids the second. Solved by ``iterations`` steps of
+    conjugate gradients from the harmonic fill, every frame at once; observed pixels keep
+    their values. Like :func:`spatial_fill` it sees only the frames it is given.
+
+    Parameters
+    ----------
+    y : Tensor ``(B, C, T, H, W)``
+        Normalised values (anything where not observed).
+    m : Tensor ``(B, 1, T, H, W)``
+        1 where observed.
+    tension : float
+        In [0, 1].
+    iterations : int
+        Conjugate-gradient steps.
+
+    Returns
+    -------
+    Tensor ``(B, C, T, H, W)``, float32, no gradient.
+    """
+    start = spatial_fill(y, m)
+    with torch.no_grad():
+        b, c, t, h, w = start.shape
+        u = start.transpose(1, 2).reshape(b * t * c, 1, h, w)
+        known = (m > 0.5).transpose(1, 2).expand(b, t, c, h, w).reshape(b * t * c, 1, h, w)
+        free = (~known).to(u.dtype)
+
+        def operator(x: torch.Tensor) -> torch.Tensor:  # symmetric, positive on free pixels
+            lap = _laplacian(x)
+            return ((1.0 - tension) * _laplacian(lap) - tension * lap) * free
+
+        residual = -operator(u)
+        direction = residual
+        norm = (residual * residual).sum((-2, -1), keepdim=True)
+        for _ in range(iterations):
+            image = operator(direction)
+            curvature = (direction * image).sum((-2, -1), keepdim=True)
+            alpha = torch.where(curvature > 0, norm / curvature.clamp_min(1e-30),
+                                torch.zeros_like(norm))
+            u = u + alpha * direction
+            residual = residual - alpha * image
+            new_norm = (residual * residual).sum((-2, -1), keepdim=True)
+            beta = torch.where(norm > 0, new_norm / norm.clamp_min(1e-30), torch.zeros_like(norm))
+            direction = residual + beta * direction
+            norm = new_norm
+        return u.reshape(b, t, c, h, w).transpose(1, 2)
+
+
 def unobserved_within_reach(gaps: torch.Tensor, reach: int | None) -> torch.Tensor:
     """Where the nearest observation in time is ``reach`` steps away or more (none within
     ``reach`` frames gives exactly that), from the context's gap channels.
@@ -127,3 +193,7 @@ def with_space_prior(time_prior: torch.Tensor, space_prior: torch.Tensor,
     """
     none = unobserved_within_reach(gaps, reach)
     return torch.where(none, space_prior.to(time_prior.dtype), time_prior)
+
+
+#: the spatial fills a generator's ``space_fill`` names
+SPACE_FILLS = {"harmonic": spatial_fill, "spline": spline_fill}
