@@ -54,6 +54,7 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,6 +70,8 @@ THRESHOLDS = (55.0, 70.0, 80.0)
 LOSSES = ("self-supervised", "hybrid", "paper")
 DEFAULT_LOSS = "self-supervised"  # train()'s default: the cover-bin table is for its model
 SST_WINDOW = 24  # frames per DINEOF window and per scored sequence
+#: options every model is trained with besides the loss and budget (``--space-fill``)
+TRAIN_OPTIONS: dict[str, Any] = {}
 #: (column of evaluate, printed header); the headers are explained by LEGEND
 COLUMNS = (
     ("MAE", "MAE"),
@@ -150,10 +153,8 @@ def train_model(obs: xr.DataArray, minutes: float, loss: str | None = None) -> T
     Trained
     """
     start = time.monotonic()
-    if loss is None:
-        model = seainpaint.train(obs, max_minutes=minutes)
-    else:
-        model = seainpaint.train(obs, loss=loss, max_minutes=minutes)
+    options = dict(TRAIN_OPTIONS) if loss is None else {**TRAIN_OPTIONS, "loss": loss}
+    model = seainpaint.train(obs, max_minutes=minutes, **options)
     return Trained(model, time.monotonic() - start)
 
 
@@ -523,6 +524,8 @@ def parse_args() -> argparse.Namespace:
                         help="LWP thresholds in g m-2 (default %(default)s)")
     parser.add_argument("--seed", type=int, default=1, help="data and mask seed")
     parser.add_argument("--skip-sst", action="store_true", help="no synthetic SST tables")
+    parser.add_argument("--space-fill", choices=("harmonic", "spline"),
+                        help="the models' spatial fill (default: what train picks)")
     parser.add_argument("--skip-ostia", action="store_true", help="no OSTIA table")
     parser.add_argument("--skip-video", action="store_true", help="no natural-video tables")
     parser.add_argument("--no-fvd", action="store_true", help="skip FID/FVD")
@@ -546,6 +549,8 @@ def main() -> None:
     sizes = QUICK if args.quick else Sizes()
     losses = list(dict.fromkeys(s.strip() for s in args.losses.split(",") if s.strip()))
     thresholds = [float(t) for t in args.thresholds.split(",")]
+    if args.space_fill:
+        TRAIN_OPTIONS["generator_options"] = {"space_fill": args.space_fill}
     print(f"cores: {len(os.sched_getaffinity(0))}, seainpaint {seainpaint.__version__}, "
           f"losses {', '.join(losses)}, {args.minutes:g} min per SST model"
           + (" (--quick: sizes and budgets shrunk, numbers mean nothing)" if args.quick else ""))
