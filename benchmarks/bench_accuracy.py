@@ -72,6 +72,8 @@ DEFAULT_LOSS = "self-supervised"  # train()'s default: the cover-bin table is fo
 SST_WINDOW = 24  # frames per DINEOF window and per scored sequence
 #: options every model is trained with besides the loss and budget (``--space-fill``)
 TRAIN_OPTIONS: dict[str, Any] = {}
+#: where ``--figures`` writes the PSD-score figures (None: nowhere)
+FIGURES: dict[str, str | None] = {"dir": None}
 #: (column of evaluate, printed header); the headers are explained by LEGEND
 COLUMNS = (
     ("MAE", "MAE"),
@@ -344,6 +346,18 @@ def table_text(df: pd.DataFrame) -> str:
     return out.to_string()
 
 
+def psd_figure(truth: xr.DataArray, obs: xr.DataArray, fills: Mapping[str, xr.DataArray],
+               name: str) -> None:
+    """With ``--figures DIR``, the PSD score of ``fills`` in space as ``DIR/psd_score_NAME.png``."""
+    if FIGURES["dir"] is None:
+        return
+    from seainpaint.plot import plot_psd_score
+
+    path = os.path.join(FIGURES["dir"], f"psd_score_{name}.png")
+    plot_psd_score(truth, obs, dict(fills), path)
+    print(f"wrote {path}")
+
+
 def distance_text(truth: xr.DataArray, obs: xr.DataArray, fills: Mapping[str, xr.DataArray],
                   axis: str) -> str:
     """:func:`seainpaint.evaluate_by_distance` of ``fills``, bins without pixels left out."""
@@ -427,6 +441,8 @@ def sst_cover(threshold: float, losses: list[str], minutes: float, seed: int, si
     print(cover_text(target, scored, {main: learned[main], **baselines}))
     where = {main: learned[main], "linear in time": baselines["linear in time"],
              "biharmonic": baselines["biharmonic"]}
+    psd_figure(target, scored, {**where, "DINEOF (whole)": baselines["DINEOF (whole)"]},
+               f"sst_{threshold:g}")
     for axis, words in (("time", "in time (frames)"), ("space", "in space (pixels)")):
         print(f"\nError by distance to the nearest observation {words}, {main}, linear in "
               f"time and biharmonic (Error share: the bin's share of the method's total "
@@ -459,6 +475,7 @@ def ostia_section(minutes: float, seed: int, fvd: bool, members: int) -> None:
     print(trained.summary())
     print(table_text(df))
     print("\n".join(ensemble_lines))
+    psd_figure(truth, obs, {**fills, **baselines}, "ostia")
 
 
 def video_processes() -> dict[str, seainpaint.OcclusionProcess]:
@@ -524,6 +541,8 @@ def parse_args() -> argparse.Namespace:
                         help="LWP thresholds in g m-2 (default %(default)s)")
     parser.add_argument("--seed", type=int, default=1, help="data and mask seed")
     parser.add_argument("--skip-sst", action="store_true", help="no synthetic SST tables")
+    parser.add_argument("--figures", metavar="DIR",
+                        help="write the PSD-score figure of each SST cover and of OSTIA here")
     parser.add_argument("--space-fill", choices=("harmonic", "spline"),
                         help="the models' spatial fill (default: what train picks)")
     parser.add_argument("--skip-ostia", action="store_true", help="no OSTIA table")
@@ -551,6 +570,9 @@ def main() -> None:
     thresholds = [float(t) for t in args.thresholds.split(",")]
     if args.space_fill:
         TRAIN_OPTIONS["generator_options"] = {"space_fill": args.space_fill}
+    if args.figures:
+        os.makedirs(args.figures, exist_ok=True)
+        FIGURES["dir"] = args.figures
     print(f"cores: {len(os.sched_getaffinity(0))}, seainpaint {seainpaint.__version__}, "
           f"losses {', '.join(losses)}, {args.minutes:g} min per SST model"
           + (" (--quick: sizes and budgets shrunk, numbers mean nothing)" if args.quick else ""))
