@@ -109,10 +109,8 @@ def spline_fill(y: torch.Tensor, m: torch.Tensor, tension: float = TENSION,
 
     Parameters
     ----------
-    y : Tensor ``(B, C, T, H, W)``
-        Normalised values (anything where not observed).
-    m : Tensor ``(B, 1, T, H, W)``
-        1 where observed.
+    y, m : Tensor
+        As for :func:`spatial_fill`.
     tension : float
         In [0, 1].
     iterations : int
