@@ -9,7 +9,7 @@ Two datasets, both shipped or generated offline:
 Each is filled by the learned model (trained here on the cloudy field alone, with
 :func:`seainpaint.train`'s defaults — the self-supervised network — or loaded from
 ``seainpaint/data/pretrained/<name>/`` when a model is shipped there), DINEOF, linear
-interpolation in time, biharmonic inpainting of each frame (the spatial baseline that wins
+interpolation in time, biharmonic inpainting of each frame (the spatial baseline to beat
 on short, coarse records) and the climatological mean. Every label (table, figure, NetCDF
 title) names the learned method by what trained it (:attr:`InpaintModel.method`). The
 demo prints the MAE of each over the cloud-covered sea pixels, writes the learned fills as

@@ -628,19 +628,18 @@ def evaluate_by_distance(
     groups = [(_distance_label(lo, hi, axis), (distance >= lo) & (distance < hi))
               for lo, hi in zip(edges, uppers, strict=True)]
     groups.append((NO_OBSERVATION, np.isinf(distance)))
+    selections = [case.hidden & where for _, where in groups]  # the same for every method
     rows = []
     for name in case.fields:
         f_all = case.values(name)
-        scored = [metrics.errors_from_arrays(case.t_all, f_all, case.hidden & where)
-                  for _, where in groups]
-        n_total = sum(err["n"] for err in scored)
-        abs_total = sum(err["n"] * err["mae"] for err in scored if err["n"])
-        for (label, _), err in zip(groups, scored, strict=True):
-            n = err["n"]
-            rows.append((name, label, n, 100.0 * n / n_total if n_total else math.nan,
+        scored = [metrics.errors_from_arrays(case.t_all, f_all, sel) for sel in selections]
+        abs_sums = [err["n"] * err["mae"] if err["n"] else 0.0 for err in scored]
+        n_total, abs_total = sum(err["n"] for err in scored), sum(abs_sums)
+        for (label, _), err, abs_sum in zip(groups, scored, abs_sums, strict=True):
+            rows.append((name, label, err["n"],
+                         100.0 * err["n"] / n_total if n_total else math.nan,
                          err["mae"], err["rmse"],
-                         (100.0 * n * err["mae"] / abs_total if n else 0.0) if abs_total
-                         else math.nan))
+                         100.0 * abs_sum / abs_total if abs_total else math.nan))
     index = DISTANCE_INDEX[axis]
     df = pd.DataFrame(rows, columns=["method", index, *DISTANCE_COLUMNS])
     df = df.set_index(["method", index])
@@ -862,7 +861,7 @@ def _clean(v: Any) -> Any:
     return None if isinstance(v, float) and not math.isfinite(v) else v
 
 
-def _cover_json(by_cover: pd.DataFrame) -> dict[str, Any]:
+def _breakdown_json(by_cover: pd.DataFrame) -> dict[str, Any]:
     """A breakdown table (by cover or distance) as ``{method: {bin: {column: value}}}``."""
     out: dict[str, Any] = {}
     for (method, label), row in by_cover.iterrows():
@@ -883,7 +882,7 @@ def _json(df: pd.DataFrame, breakdowns: Sequence[_Breakdown] = ()) -> str:
         "meta": {k: v for k, v in df.attrs.items()},
     }
     for extra in breakdowns:
-        payload[extra.key] = _cover_json(extra.raw)
+        payload[extra.key] = _breakdown_json(extra.raw)
     return json.dumps(payload, indent=2) + "\n"
 
 

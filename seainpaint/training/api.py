@@ -260,24 +260,21 @@ def space_fill_for(step_hours: float | None) -> str:
     """The spatial fill a new model gets for frames ``step_hours`` apart.
 
     Where frames are a day or more apart, interpolation in time has little to offer and
-    the spatial fill carries the gaps: the spline in tension (``"spline"``) measured
-    better there than the harmonic fill (monthly OSTIA, 5 minutes of training: 0.1765
-    against 0.1867 K and 0.2139 against 0.2166 on two cloud draws). On hourly records
-    the spline measured 1-3 % better (80 % cloud: 0.1745 against 0.1770 °C; 36 %: 0.1010
-    against 0.1039), within the noise of a run (two runs of the same setting differed by
-    2.5 %), for half as much again per fill and a sixth fewer training steps in the same
-    time: there (and on frames without a time step, such as video, where the spline was
-    not measured) ``"harmonic"``. ``generator_options={"space_fill": ...}`` overrides it.
+    the spatial fill carries the gaps: there the spline in tension (``"spline"``) measured
+    better than the harmonic fill (``benchmarks/bench_accuracy.py --skip-sst
+    --skip-video``, monthly OSTIA: 0.1686 K against 0.1851 with ``--space-fill
+    harmonic``). On hourly records (and on frames without a time step, such as video,
+    taken as hourly) it was not clearly better in short runs and costs more per fill:
+    ``"harmonic"``. ``generator_options={"space_fill": ...}`` overrides it.
     """
     if step_hours is not None and step_hours >= SPLINE_STEP_HOURS:
         return "spline"
     return "harmonic"
 
 
-def _generator_config(cfg: TrainConfig, channels: int,
-                      step_hours: float | None = None) -> dict[str, Any]:
+def _generator_config(cfg: TrainConfig, channels: int, step_hours: float) -> dict[str, Any]:
     """The generator's complete configuration for a run's options on ``channels``, for
-    frames ``step_hours`` apart (None: not a time axis)."""
+    frames ``step_hours`` apart (:func:`~seainpaint.training.data.time_axis`)."""
     config: dict[str, Any] = {
         "arch": cfg.arch, "variant": cfg.variant, "channels": channels,
         "uncertainty": cfg.uncertainty, "reach": cfg.reach,
