@@ -24,8 +24,15 @@ beside linear interpolation in time. The loop is :func:`seainpaint.train`'s own
 - ``arch="paper"`` is the paper's generator (appendix B) from scratch, ``--paper-base``
   channels (the paper's 32 is several seconds a step on 2 CPU cores; 8 by default here).
 
+What a realistic draw costs: an adversarial game is won by fills that *look* like the
+field, i.e. by draws from the field's distribution given the observations, not by their
+mean. With ``--draw-minutes M`` (10 by default; 0 skips it) the self-supervised network
+is trained for ``M`` minutes on the same frames and scored on the test frames beside one
+calibrated draw around its fill (``fill(..., members=8)``, the mean MAE of the members):
+a bound, measured, on what a generator that draws realistic fields can reach in MAE.
+
 Run ``python benchmarks/bench_paper_gan.py`` (``--minutes 10`` per generator by default,
-about 25 minutes on 2 cores). Not a test: it prints tables.
+about 35 minutes on 2 cores). Not a test: it prints tables.
 """
 
 from __future__ import annotations
@@ -66,6 +73,22 @@ def realism(target: xr.DataArray, obs: xr.DataArray, filled: xr.DataArray) -> di
             "res_px": float(row["Effective resolution (px)"])}
 
 
+def draw_cost(train_obs: xr.DataArray, test: xr.DataArray, target: xr.DataArray,
+              land: xr.DataArray, minutes: float, members: int = 8) -> dict[str, float]:
+    """The self-supervised fill of the test frames and one calibrated draw around it:
+    MAE and dT std ratio of each (the draw's: the mean over ``members`` members)."""
+    model = seainpaint.train(train_obs, max_minutes=minutes, progress=False)
+    filled = seainpaint.fill(test, model, land=land, progress=False)
+    drawn = seainpaint.fill(test, model, land=land, members=members, progress=False)
+    scores = [realism(target, test, drawn.isel(member=k).drop_vars("member"))
+              for k in range(members)]
+    return {"fill": realism(target, test, filled)["test_mae"],
+            "fill_dt": realism(target, test, filled)["dt_ratio"],
+            "draw": float(np.mean([s["test_mae"] for s in scores])),
+            "draw_dt": float(np.mean([s["dt_ratio"] for s in scores])),
+            "steps": float(model.config["training"]["steps"])}
+
+
 def trace(obs: xr.DataArray, test: xr.DataArray, target: xr.DataArray, land: xr.DataArray,
           arch: str, minutes: float, every: int, options: dict) -> Any:
     """Run the paper's game for ``minutes``; every ``every`` steps, what the game's own
@@ -97,10 +120,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="training per generator")
     parser.add_argument("--threshold", type=float, default=70.0)
-    parser.add_argument("--archs", default="fast,paper")
+    parser.add_argument("--archs", default="fast,paper",
+                        help="generators, comma-separated ('' for none)")
     parser.add_argument("--paper-base", type=int, default=8)
     parser.add_argument("--eval-every", type=int, default=25)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--draw-minutes", type=float, default=10.0,
+                        help="self-supervised training for the draw-cost line (0: skip it)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="another seainpaint.train option, e.g. --set d_lr=4e-4")
     args = parser.parse_args()
@@ -117,7 +143,7 @@ def main() -> None:
     print(f"{hidden.mean():.0%} of the test pixels hidden (LWP {args.threshold:g} g m-2); "
           f"linear in time on the test frames: MAE {linear:.4f} °C, dT std ratio "
           f"{scores['dt_ratio']:.3f}, effective resolution {scores['res_px']:.2f} px")
-    for arch in args.archs.split(","):
+    for arch in filter(None, args.archs.split(",")):
         options = {**({"base": args.paper_base} if arch == "paper" else {}), **extra}
         start = time.monotonic()
         run, rows = trace(train_obs, test, target, land, arch, args.minutes, args.eval_every,
@@ -140,6 +166,13 @@ def main() -> None:
         filled = seainpaint.fill(test, kept, land=land, progress=False)
         print(f"kept (best validation) model on the test frames: MAE "
               f"{mae(filled, target, hidden):.4f} °C; linear in time {linear:.4f} °C")
+    if args.draw_minutes > 0:
+        cost = draw_cost(train_obs, test, target, land, args.draw_minutes)
+        print(f"\nwhat a realistic draw costs (learned (self-supervised), "
+              f"{cost['steps']:.0f} steps in {args.draw_minutes:g} min), test frames: its fill "
+              f"MAE {cost['fill']:.4f} °C (dT std ratio {cost['fill_dt']:.3f}); one calibrated "
+              f"draw around it (mean of 8 members) MAE {cost['draw']:.4f} °C (dT std ratio "
+              f"{cost['draw_dt']:.3f}); linear in time {linear:.4f} °C")
 
 
 if __name__ == "__main__":

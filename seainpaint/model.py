@@ -482,7 +482,10 @@ class InpaintModel:
             training["stopped_by"] = stopped_by
         training["best_step"] = best_step
         training["best_val_mae"] = _finite_or_none(best_val_mae)
-        training["history"] = [{**h, "val_mae": _finite_or_none(h["val_mae"])} for h in history]
+        training["history"] = [
+            {**h, **{k: _finite_or_none(h[k]) for k in ("val_mae", "val_mae_ema") if k in h}}
+            for h in history
+        ]
         if validation_frames is not None:
             training["validation_frames"] = [int(v) for v in validation_frames]
         if held_out is not None:

@@ -35,10 +35,10 @@ def coast_field(n_time: int = 40, size: int = 16) -> xr.DataArray:
     return obs
 
 
-def paper_run(obs: xr.DataArray, **options):
+def paper_run(obs: xr.DataArray, loss: str = "paper", **options):
     opts = {k: v for k, v in TINY.items() if k != "progress"}
     opts.update(options)
-    cfg = train_config("paper", **opts)
+    cfg = train_config(loss, **opts)
     return prepare_run(obs, cfg, None, torch.device("cpu"))
 
 
@@ -145,6 +145,25 @@ def test_paper_game_keeps_its_best_validated_model_and_records_the_game():
     assert {"df_acc", "ds_acc", "g_grad", "adv", "d"} <= set(history[1])
     assert model.method == "GAN (paper loss)"
     assert "GAN" not in seainpaint.train(obs, steps=2, **TINY).method
+
+
+def test_validation_records_the_weight_average_and_keeps_the_better_weights():
+    """The history shows the weight average's error beside the kept one's; with the
+    average spoiled, the current weights validate better and are the ones kept."""
+    obs = coast_field(n_time=60)
+    trainer = paper_run(obs).trainer
+    trainer.evaluate_and_keep()
+    first = trainer.history[-1]
+    assert first["val_mae"] == first["val_mae_ema"]  # step 0: the two are the same
+    with torch.no_grad():
+        for param in trainer.ema.module.parameters():
+            param.add_(torch.randn_like(param))
+    trainer.best_mae = float("inf")
+    trainer.evaluate_and_keep()
+    record = trainer.history[-1]
+    assert np.isfinite(record["val_mae_ema"]) and record["val_mae"] < record["val_mae_ema"]
+    kept = trainer.best_state
+    assert all(torch.equal(kept[k], v) for k, v in trainer.G.state_dict().items())
 
 
 def test_a_run_that_never_beats_its_step_0_says_so():

@@ -470,7 +470,11 @@ def _warn_if_nothing_learned(run: Run) -> None:
             f"{trainer.step} steps (validation MAE {start:.4g} at step 0, never lower): the "
             "model returned is the step-0 generator"
             + _prior_words(trainer.G)
-            + "; its history (model.config['training']['history']) shows the run",
+            + "; its history (model.config['training']['history']) shows the run"
+            + ("; the paper's game measured worse than its step 0 for its first ~2000 steps "
+               "on hourly SST (README, 'The paper's GAN'): train longer, e.g. with a "
+               "checkpoint_dir and resume=True" if run.cfg.recon_weight == 0
+               and run.cfg.adv_weight > 0 else ""),
             SeainpaintWarning, stacklevel=3,
         )
 

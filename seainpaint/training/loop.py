@@ -296,17 +296,23 @@ class Trainer:
         """Validate the weight average (EMA) and the current weights; keep the best so far.
 
         The average is smoother, the current weights are ahead of it while the error
-        still falls fast: whichever predicts the validation pixels best is kept.
+        still falls fast: whichever predicts the validation pixels best is kept. The
+        history records the better one's error (``val_mae``) and the average's
+        (``val_mae_ema``).
         """
         best_here = None
+        ema_mae = math.nan
         for net in (self.ema.module, self.G):
             mae, calibration = self.validate(net)
+            if net is self.ema.module:
+                ema_mae = mae
             if best_here is None or (math.isfinite(mae) and mae < best_here[0]):
                 best_here = (mae, calibration, net)
         mae, calibration, net = best_here
         means = {k: round(total / count, 6) for k, (total, count) in self._since_eval.items()}
         self._since_eval = {}
-        self.history.append({"step": self.step, "val_mae": mae, **means})
+        self.history.append({"step": self.step, "val_mae": mae, "val_mae_ema": ema_mae,
+                             **means})
         if self.best_state is None or (math.isfinite(mae) and mae < self.best_mae):
             self.best_mae = mae if math.isfinite(mae) else self.best_mae
             self.best_step = self.step
