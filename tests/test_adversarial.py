@@ -147,23 +147,27 @@ def test_paper_game_keeps_its_best_validated_model_and_records_the_game():
     assert "GAN" not in seainpaint.train(obs, steps=2, **TINY).method
 
 
-def test_validation_records_the_weight_average_and_keeps_the_better_weights():
-    """The history shows the weight average's error beside the kept one's; with the
-    average spoiled, the current weights validate better and are the ones kept."""
+def test_a_game_alone_keeps_only_the_weight_average():
+    """A game's current weights swing around its equilibrium: only the EMA may be kept.
+    A run with a regression term still keeps the current weights when they validate
+    better. Here the average is spoiled, so the current weights validate better."""
     obs = coast_field(n_time=60)
-    trainer = paper_run(obs).trainer
-    trainer.evaluate_and_keep()
-    first = trainer.history[-1]
-    assert first["val_mae"] == first["val_mae_ema"]  # step 0: the two are the same
-    with torch.no_grad():
-        for param in trainer.ema.module.parameters():
-            param.add_(torch.randn_like(param))
-    trainer.best_mae = float("inf")
-    trainer.evaluate_and_keep()
-    record = trainer.history[-1]
-    assert np.isfinite(record["val_mae_ema"]) and record["val_mae"] < record["val_mae_ema"]
-    kept = trainer.best_state
-    assert all(torch.equal(kept[k], v) for k, v in trainer.G.state_dict().items())
+    for loss, keeps_current in (("paper", False), ("self-supervised", True)):
+        trainer = paper_run(obs, loss=loss).trainer
+        trainer.evaluate_and_keep()
+        first = trainer.history[-1]
+        assert first["val_mae"] == first["val_mae_ema"]  # step 0: the two are the same
+        with torch.no_grad():
+            for param in trainer.ema.module.parameters():
+                param.add_(torch.randn_like(param))
+        trainer.best_mae = float("inf")
+        trainer.evaluate_and_keep()
+        record = trainer.history[-1]
+        assert np.isfinite(record["val_mae_ema"])
+        assert (record["val_mae"] < record["val_mae_ema"]) is keeps_current, loss
+        kept = trainer.best_state
+        source = trainer.G if keeps_current else trainer.ema.module
+        assert all(torch.equal(kept[k], v) for k, v in source.state_dict().items()), loss
 
 
 def test_a_run_that_never_beats_its_step_0_says_so():

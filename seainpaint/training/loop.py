@@ -17,8 +17,8 @@ The step (see :mod:`seainpaint.training` for the choice of losses):
    games re-hide the generator's input as the self-supervised loss does, so the
    generator trains on the same kind of input it is validated on;
 4. the generator's weights are averaged (EMA); validation scores both the average and
-   the current weights, and the better of the two at the best validation is returned
-   (:meth:`Trainer.evaluate_and_keep`).
+   the current weights (only the average for a game alone), and the better of the two
+   at the best validation is returned (:meth:`Trainer.evaluate_and_keep`).
 
 Validation hides observed pixels of windows from the last part of the record (never
 trained on) with fixed draws of the process, fills them with windows as long as the
@@ -292,17 +292,30 @@ class Trainer:
             total, count = self._since_eval.get(key, (0.0, 0))
             self._since_eval[key] = (total + value, count + 1)
 
-    def evaluate_and_keep(self) -> float:
-        """Validate the weight average (EMA) and the current weights; keep the best so far.
+    @property
+    def candidates(self) -> tuple[torch.nn.Module, ...]:
+        """The generators validation may keep: the weight average (EMA), and the current
+        weights unless the loss is a game alone.
 
-        The average is smoother, the current weights are ahead of it while the error
-        still falls fast: whichever predicts the validation pixels best is kept. The
-        history records the better one's error (``val_mae``) and the average's
-        (``val_mae_ema``).
+        The average is smoother, the current weights are ahead of it while a regression
+        loss still falls fast. A game with no regression term moves the current weights
+        around its equilibrium from one step to the next, so it keeps only the average,
+        as BigGAN and SAGAN evaluate theirs (the 45-minute run of
+        ``benchmarks/bench_paper_gan.py`` in the README was made so).
+        """
+        if self.adversarial and self.cfg.recon_weight == 0:
+            return (self.ema.module,)
+        return (self.ema.module, self.G)
+
+    def evaluate_and_keep(self) -> float:
+        """Validate the :attr:`candidates`; keep the best so far.
+
+        The history records the better one's error (``val_mae``) and the weight
+        average's (``val_mae_ema``).
         """
         best_here = None
         ema_mae = math.nan
-        for net in (self.ema.module, self.G):
+        for net in self.candidates:
             mae, calibration = self.validate(net)
             if net is self.ema.module:
                 ema_mae = mae
