@@ -82,8 +82,8 @@ def draw_cost(train_obs: xr.DataArray, test: xr.DataArray, target: xr.DataArray,
     drawn = seainpaint.fill(test, model, land=land, members=members, progress=False)
     scores = [realism(target, test, drawn.isel(member=k).drop_vars("member"))
               for k in range(members)]
-    return {"fill": realism(target, test, filled)["test_mae"],
-            "fill_dt": realism(target, test, filled)["dt_ratio"],
+    own = realism(target, test, filled)
+    return {"fill": own["test_mae"], "fill_dt": own["dt_ratio"], "members": members,
             "draw": float(np.mean([s["test_mae"] for s in scores])),
             "draw_dt": float(np.mean([s["dt_ratio"] for s in scores])),
             "steps": float(model.config["training"]["steps"])}
@@ -171,8 +171,8 @@ def main() -> None:
         print(f"\nwhat a realistic draw costs (learned (self-supervised), "
               f"{cost['steps']:.0f} steps in {args.draw_minutes:g} min), test frames: its fill "
               f"MAE {cost['fill']:.4f} °C (dT std ratio {cost['fill_dt']:.3f}); one calibrated "
-              f"draw around it (mean of 8 members) MAE {cost['draw']:.4f} °C (dT std ratio "
-              f"{cost['draw_dt']:.3f}); linear in time {linear:.4f} °C")
+              f"draw around it (mean of {cost['members']} members) MAE {cost['draw']:.4f} °C "
+              f"(dT std ratio {cost['draw_dt']:.3f}); linear in time {linear:.4f} °C")
 
 
 if __name__ == "__main__":

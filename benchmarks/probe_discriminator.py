@@ -109,7 +109,7 @@ def probe(truth: xr.DataArray, obs: xr.DataArray, process: OcclusionProcess, dra
     norm, land = field_statistics(can, False, bounded=False)
     source = FieldSource(obs, norm, land)
     truth_source = FieldSource(truth, norm, land)
-    fill_source = truth_source if fills is None else FieldSource(fills, norm, land)
+    fill_source = None if fills is None else FieldSource(fills, norm, land)
     sampler = WindowSampler(source, WINDOW, PATCH, 0, (0, source.shape[0]))
     c = float(process.fill_value)
     cfg = {"channels": 1, "arch": "fast"}
@@ -125,7 +125,7 @@ def probe(truth: xr.DataArray, obs: xr.DataArray, process: OcclusionProcess, dra
         batch = sampler.read(positions)
         boxes = [(t, t + WINDOW, y, y + PATCH[0], x, x + PATCH[1]) for t, y, x in positions]
         x = np.nan_to_num(np.stack(truth_source.read_many(boxes))[..., 0], nan=c)
-        g = x if fills is None else np.nan_to_num(
+        g = x if fill_source is None else np.nan_to_num(
             np.stack(fill_source.read_many(boxes))[..., 0], nan=c)
         real = np.where(batch.observed, x, c)
         m2 = (sampler.observed_masks(rng, positions) if draw == "own"

@@ -278,7 +278,7 @@ def _generator_config(cfg: TrainConfig, channels: int, step_hours: float) -> dic
     config: dict[str, Any] = {
         "arch": cfg.arch, "variant": cfg.variant, "channels": channels,
         "uncertainty": cfg.uncertainty, "reach": cfg.reach,
-        "spectral_norm": cfg.adv_weight > 0 and cfg.recon_weight == 0,
+        "spectral_norm": cfg.game_alone,
         **cfg.generator_options,
     }
     if cfg.base is not None:
@@ -473,8 +473,7 @@ def _warn_if_nothing_learned(run: Run) -> None:
             + "; its history (model.config['training']['history']) shows the run"
             + ("; the paper's game measured worse than its step 0 for its first ~2000 steps "
                "on hourly SST (README, 'The paper's GAN'): train longer, e.g. with a "
-               "checkpoint_dir and resume=True" if run.cfg.recon_weight == 0
-               and run.cfg.adv_weight > 0 else ""),
+               "checkpoint_dir and resume=True" if run.cfg.game_alone else ""),
             SeainpaintWarning, stacklevel=3,
         )
 

@@ -105,6 +105,13 @@ class TrainConfig:
         """
         return self.recon_weight > 0 or self.uncertainty or self.supervised is None
 
+    @property
+    def game_alone(self) -> bool:
+        """Whether the generator learns from the adversarial term only (the paper's loss):
+        spectral norm on the generator too, only its weight average kept, and a longer
+        run advised when it does not beat its step 0."""
+        return self.adv_weight > 0 and self.recon_weight == 0
+
 
 def hinge_d(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     """The discriminators' hinge loss on real and fake patch logits (paper eq. 4)."""
@@ -303,7 +310,7 @@ class Trainer:
         as BigGAN and SAGAN evaluate theirs (the 45-minute run of
         ``benchmarks/bench_paper_gan.py`` in the README was made so).
         """
-        if self.adversarial and self.cfg.recon_weight == 0:
+        if self.cfg.game_alone:
             return (self.ema.module,)
         return (self.ema.module, self.G)
 
